@@ -1,0 +1,202 @@
+"""The write side: load a Meeting, run one command on it, save the new events.
+
+``Meetings`` is an ``eventsourcing`` Application. Its persistence comes from the ``env``
+that ``ops/`` passes in (SQLite file, PostgreSQL, or in-memory for unit tests), so this
+module stays free of drivers. Optimistic concurrency: two writers of one meeting race on
+the next stream version; the loser reloads and runs the command again, which is safe
+because every command is idempotent or rule-checked against the fresh state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+
+from interview_analytics.domain.audio import (
+    PCM,
+    AudioFormat,
+    BlobStore,
+    pcm_duration_sec,
+    sha256_hex,
+)
+from interview_analytics.domain.errors import (
+    ConcurrentUpdateError,
+    InvalidAudioError,
+    MeetingNotFoundError,
+)
+from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
+from interview_analytics.domain.meeting import (
+    ChunkOutcome,
+    EventMeta,
+    FinishOutcome,
+    Meeting,
+    StartOutcome,
+)
+
+T = TypeVar("T")
+
+MAX_CONFLICT_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class StartMeeting:
+    meeting_id: str
+    mode: str = "realtime"
+    language: str = "ru"
+    consent: str = "unknown"
+    context: Mapping[str, Any] | None = None
+    recipients: tuple[str, ...] | list[str] | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveChunk:
+    meeting_id: str
+    seq: int
+    audio: bytes
+    audio_format: AudioFormat = AudioFormat()
+    idempotency_key: str | None = None
+    speaker_hint: str | None = None
+    duration_sec: float | None = None
+    """Required for container codecs (the edge probes them); computed for raw PCM."""
+
+
+class Meetings(Application[UUID]):
+    """Application service for meetings. One instance per process."""
+
+    name = "meetings"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        blobs: BlobStore,
+    ) -> None:
+        super().__init__(env=env)
+        self.blobs = blobs
+
+    # ------------------------------------------------------------------ commands
+
+    def start(self, command: StartMeeting, meta: EventMeta = EventMeta()) -> StartOutcome:
+        validate_meeting_id(command.meeting_id)
+        settings: dict[str, Any] = {
+            "mode": command.mode,
+            "language": command.language,
+            "consent": command.consent,
+            "context": dict(command.context) if command.context is not None else None,
+            "recipients": list(command.recipients) if command.recipients is not None else None,
+        }
+        for _ in range(MAX_CONFLICT_RETRIES):
+            existing = self._find(command.meeting_id)
+            if existing is not None:
+                return existing.confirm_start(**settings)
+            meeting = Meeting.start(command.meeting_id, meta=meta, **settings)
+            try:
+                self.save(meeting)
+            except IntegrityError:
+                continue  # someone started it first: compare with theirs
+            return StartOutcome(meeting.meeting_id, meeting.status, meeting.version, True)
+        raise ConcurrentUpdateError("could not start meeting", meeting_id=command.meeting_id)
+
+    def receive_chunk(self, command: ReceiveChunk, meta: EventMeta = EventMeta()) -> ChunkOutcome:
+        fmt = command.audio_format
+        if fmt.codec == PCM:
+            duration = pcm_duration_sec(len(command.audio), fmt)
+        elif command.duration_sec is None or command.duration_sec <= 0 or not command.audio:
+            raise InvalidAudioError("container audio needs a probed, positive duration")
+        else:
+            duration = command.duration_sec
+        sha256 = sha256_hex(command.audio)
+
+        def receive(meeting: Meeting) -> ChunkOutcome:
+            return meeting.receive_chunk(
+                seq=command.seq,
+                sha256=sha256,
+                byte_length=len(command.audio),
+                audio_format=fmt,
+                duration_sec=duration,
+                idempotency_key=command.idempotency_key,
+                speaker_hint=command.speaker_hint,
+                meta=meta,
+            )
+
+        def store_audio(meeting: Meeting, outcome: ChunkOutcome) -> None:
+            # Claim-check: the blob is written before the event that points to it is
+            # saved. A crash in between leaves an orphan blob under a content-addressed
+            # key, which the retry overwrites with the same bytes.
+            if not outcome.duplicate:
+                self.blobs.put(outcome.blob_key, command.audio)
+
+        return self._update(command.meeting_id, receive, before_save=store_audio)
+
+    def finish(
+        self, meeting_id: str, *, reason: str = "client", meta: EventMeta = EventMeta()
+    ) -> FinishOutcome:
+        return self._update(meeting_id, lambda m: m.finish(reason=reason, meta=meta))
+
+    def record_transcript(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
+        return self._update(meeting_id, lambda m: bool(m.record_transcript(meta=meta, **kw)))
+
+    def reject_chunk(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
+        return self._update(meeting_id, lambda m: bool(m.reject_chunk(meta=meta, **kw)))
+
+    def record_enhancement(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
+        return self._update(meeting_id, lambda m: bool(m.record_enhancement(meta=meta, **kw)))
+
+    def record_report(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
+        return self._update(meeting_id, lambda m: bool(m.record_report(meta=meta, **kw)))
+
+    def record_failure(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
+        return self._update(meeting_id, lambda m: bool(m.record_failure(meta=meta, **kw)))
+
+    # ------------------------------------------------------------------ queries
+
+    def get(self, meeting_id: str) -> Meeting:
+        meeting = self._find(meeting_id)
+        if meeting is None:
+            raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
+        return meeting
+
+    def stream(self, meeting_id: str) -> list[DomainEventProtocol[UUID]]:
+        """The meeting's stored events, in version order (the audit trail of one meeting)."""
+        validate_meeting_id(meeting_id)
+        events = list(self.events.get(meeting_aggregate_id(meeting_id)))
+        if not events:
+            raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
+        return events
+
+    # ------------------------------------------------------------------ internals
+
+    def _find(self, meeting_id: str) -> Meeting | None:
+        validate_meeting_id(meeting_id)
+        try:
+            meeting: Meeting = self.repository.get(meeting_aggregate_id(meeting_id))
+        except AggregateNotFoundError:
+            return None
+        return meeting
+
+    def _update(
+        self,
+        meeting_id: str,
+        command: Callable[[Meeting], T],
+        before_save: Callable[[Meeting, T], None] | None = None,
+    ) -> T:
+        """Load → command → save, retried on an optimistic-concurrency conflict."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            meeting = self.get(meeting_id)
+            outcome = command(meeting)
+            if not meeting.pending_events:
+                return outcome  # idempotent repeat: nothing to save
+            if before_save is not None:
+                before_save(meeting, outcome)
+            try:
+                self.save(meeting)
+            except IntegrityError:
+                continue
+            return outcome
+        raise ConcurrentUpdateError("too many concurrent updates", meeting_id=meeting_id)

@@ -1,0 +1,83 @@
+"""Errors the domain raises when it refuses a command.
+
+Each error names what was refused and carries a stable machine-readable ``code`` and a
+``details`` mapping; the HTTP layer maps the class to a status code and puts both into the
+contract's error body. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every refusal. ``code`` is part of the public contract."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: Mapping[str, Any] = details
+
+
+class InvalidCommandError(DomainError):
+    """A command's arguments break a rule that does not depend on state."""
+
+    code = "invalid_argument"
+
+
+class InvalidMeetingIdError(InvalidCommandError):
+    code = "invalid_meeting_id"
+
+
+class InvalidAudioError(InvalidCommandError):
+    """Audio bytes or format that cannot be accepted (empty, misaligned PCM, bad codec)."""
+
+    code = "invalid_audio"
+
+
+class UnsupportedLanguageError(InvalidCommandError):
+    """The meeting asks for a language the loaded speech model cannot transcribe."""
+
+    code = "unsupported_language"
+
+
+class MeetingNotFoundError(DomainError):
+    code = "meeting_not_found"
+
+
+class MeetingAlreadyExistsError(DomainError):
+    """A start for an existing meeting id with a different payload."""
+
+    code = "meeting_already_exists"
+
+
+class MeetingFinishedError(DomainError):
+    """A chunk for a meeting that has already finished."""
+
+    code = "meeting_finished"
+
+
+class ChunkConflictError(DomainError):
+    """The same seq was already accepted with different content."""
+
+    code = "chunk_conflict"
+
+
+class IdempotencyKeyConflictError(DomainError):
+    """The idempotency key was already used for a different chunk."""
+
+    code = "idempotency_key_conflict"
+
+
+class ConcurrentUpdateError(DomainError):
+    """Optimistic concurrency kept failing; the caller may retry the whole command."""
+
+    code = "concurrent_update"
+
+
+def details_of(error: DomainError) -> Mapping[str, Any]:
+    """The error's details as a plain dict (for serialisers that dislike Mapping)."""
+    return dict(error.details)

@@ -1,0 +1,250 @@
+"""``ia``: the one command a user runs.
+
+    ia up                      start the embedded stack (broker, topics, relay) and run it
+    ia relay                   run the relay against the configured broker
+    ia events show MEETING_ID  print a meeting's stream from the event store
+    ia events tail             decode and print the meeting-events topic
+    ia settings                print every setting with its current value
+
+Every command reads Settings once from the environment (and ``.env`` when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from interview_analytics.domain.errors import DomainError
+from interview_analytics.ops import runtime
+from interview_analytics.ops.event_store import redacted
+from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
+from interview_analytics.ops.wiring import broker, build_meetings, build_relay, topic_specs
+from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
+from interview_analytics.streams.topics import ensure_topics
+
+log = logging.getLogger("ia")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(load_dotenv(Path(".env")))
+    except SettingsError as error:
+        print(f"ia: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = args.handler(settings, args)
+    except DomainError as error:
+        print(f"ia: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ia", description="Interview Analytics")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the embedded stack until Ctrl-C")
+    up.set_defaults(handler=cmd_up)
+
+    relay = commands.add_parser("relay", help="run the relay (event store -> Kafka)")
+    relay.set_defaults(handler=cmd_relay)
+
+    events = commands.add_parser("events", help="look inside the event store and the topic")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    show = events_commands.add_parser("show", help="a meeting's stream from the event store")
+    show.add_argument("meeting_id")
+    show.add_argument("--json", action="store_true", help="one JSON object per line")
+    show.set_defaults(handler=cmd_events_show)
+    tail = events_commands.add_parser("tail", help="decode and print the meeting-events topic")
+    tail.add_argument("--meeting", help="only this meeting id")
+    tail.add_argument("--follow", "-f", action="store_true", help="keep waiting for more")
+    tail.add_argument("--json", action="store_true", help="one JSON object per line")
+    tail.add_argument(
+        "--idle-sec", type=float, default=3.0, help="without --follow, stop after this much quiet"
+    )
+    tail.add_argument("--bootstrap-servers", help="default: configured or running embedded broker")
+    tail.set_defaults(handler=cmd_events_tail)
+
+    settings = commands.add_parser("settings", help="print every setting and its value")
+    settings.set_defaults(handler=cmd_settings)
+    return parser
+
+
+# ---------------------------------------------------------------------- up / relay
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    meetings = build_meetings(settings)
+    with broker(settings) as running:
+        runtime.write(settings.data_dir, bootstrap_servers=running.bootstrap_servers)
+        print("Interview Analytics — embedded stack")
+        print(f"  event store : {redacted(settings.resolved_event_store_url)}")
+        print(f"  audio blobs : {settings.blob_dir.resolve()}")
+        kind = "embedded Tansu" if running.embedded else "external Kafka"
+        print(f"  broker      : {running.bootstrap_servers} ({kind})")
+        print(f"  topics      : {', '.join(s.name for s in topic_specs(settings))}")
+        print("  relay       : running (Ctrl-C to stop)", flush=True)
+        try:
+            asyncio.run(_run_relay(settings, meetings, running.bootstrap_servers))
+        finally:
+            runtime.clear(settings.data_dir)
+    print("stopped")
+    return 0
+
+
+def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    if not bootstrap:
+        print("ia relay: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
+        return 2
+    asyncio.run(_run_relay(settings, build_meetings(settings), bootstrap))
+    return 0
+
+
+async def _run_relay(settings: Settings, meetings: Any, bootstrap_servers: str) -> None:
+    await ensure_topics(bootstrap_servers, topic_specs(settings))
+    relay = build_relay(settings, meetings, bootstrap_servers)
+    stop = _stop_on_signals()
+    await relay.start()
+    try:
+        await relay.run(stop)
+    finally:
+        await relay.stop()
+        log.info(
+            "relay stopped at notification %s (%s published this run)",
+            relay.stats.position,
+            relay.stats.published_total,
+        )
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+# ---------------------------------------------------------------------- events
+
+
+def cmd_events_show(settings: Settings, args: argparse.Namespace) -> int:
+    meetings = build_meetings(settings)
+    codec = EventCodec()
+    for event in meetings.stream(args.meeting_id):
+        event_type, record = codec.to_record(event)
+        _print_event(event_type, record["metadata"], _fields(record), as_json=args.json)
+    return 0
+
+
+def cmd_events_tail(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = (
+        args.bootstrap_servers
+        or settings.kafka_bootstrap_servers
+        or runtime.bootstrap_servers(settings.data_dir)
+    )
+    if not bootstrap:
+        print(
+            "ia events tail: no broker (set KAFKA_BOOTSTRAP_SERVERS or run `ia up`)",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(_tail(bootstrap, args))
+
+
+async def _tail(bootstrap_servers: str, args: argparse.Namespace) -> int:
+    from aiokafka import AIOKafkaConsumer
+
+    codec = EventCodec()
+    consumer = AIOKafkaConsumer(
+        MEETING_EVENTS,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        allow_auto_create_topics=False,
+    )
+    await consumer.start()
+    stop = _stop_on_signals()
+    idle_since = asyncio.get_running_loop().time()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=250)
+            now = asyncio.get_running_loop().time()
+            if batches:
+                idle_since = now
+            elif not args.follow and now - idle_since > args.idle_sec:
+                break
+            for messages in batches.values():
+                for message in messages:
+                    envelope = codec.decode(message.value)
+                    if args.meeting and envelope.meeting_id != args.meeting:
+                        continue
+                    _print_event(
+                        envelope.event_type,
+                        envelope.metadata,
+                        envelope.fields,
+                        as_json=args.json,
+                        where=f"p{message.partition}@{message.offset}",
+                    )
+    finally:
+        await consumer.stop()
+    return 0
+
+
+def _fields(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "metadata"}
+
+
+def _print_event(
+    event_type: str,
+    metadata: dict[str, Any],
+    fields: dict[str, Any],
+    *,
+    as_json: bool,
+    where: str = "",
+) -> None:
+    if as_json:
+        line = {"event_type": event_type, "metadata": metadata, "fields": fields}
+        print(json.dumps(line, default=str, ensure_ascii=False), flush=True)
+        return
+    short = event_type.rsplit(".", 1)[-1]
+    summary = ", ".join(f"{k}={_short(v)}" for k, v in fields.items())
+    prefix = f"{where} " if where else ""
+    print(
+        f"{prefix}#{metadata.get('notification_id') or '-'} {metadata['meeting_id']} "
+        f"v{metadata['version']} {metadata['occurred_at']:%Y-%m-%dT%H:%M:%S.%fZ} "
+        f"{short}: {summary}",
+        flush=True,
+    )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    for info in describe():
+        print(
+            f"{info.env}={getattr(settings, info.field)!r}  # default {info.default!r}: {info.doc}"
+        )
+    return 0

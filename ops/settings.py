@@ -1,0 +1,214 @@
+"""The one Settings object: every environment variable the system reads, in one table.
+
+Read once at start (``Settings.from_env``) and passed down as arguments; no other module
+reads ``os.environ``. Each setting declares its name, type, default and meaning; the README
+table and ``.env.example`` are checked against this list by a test. Bad values fail at start
+with one message that lists every offending variable. Secrets never appear in reprs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """One or more environment variables have bad values; the message lists them all."""
+
+
+class Secret(str):
+    """A string that does not show itself in reprs or logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on", "y"}:
+        return True
+    if value in {"0", "false", "no", "off", "n", ""}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected an integer > 0")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("expected a number > 0")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def setting(env: str, cast: Callable[[str], Any], default: str, doc: str) -> Any:
+    """Declare a field: its env name, how to parse it, the default (as text) and meaning."""
+    return field(metadata={"env": env, "cast": cast, "default": default, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = setting(
+        "APP_ENV",
+        _choice("dev", "test", "staging", "prod", "production"),
+        "dev",
+        "Deployment environment; prod/production refuses unsafe settings.",
+    )
+    log_level: str = setting(
+        "LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."
+    )
+    log_format: str = setting(
+        "LOG_FORMAT", _choice("text", "json"), "text", "Log line format: text or json."
+    )
+    data_dir: Path = setting(
+        "DATA_DIR",
+        Path,
+        "./data",
+        "Where embedded state lives: SQLite event store, audio blobs, chDB files.",
+    )
+    event_store_url: Secret = setting(
+        "EVENT_STORE_URL",
+        Secret,
+        "",
+        "Event store: empty = sqlite:///<DATA_DIR>/events.sqlite3; or "
+        "postgresql://user:password@host:port/db[?schema=name].",
+    )
+    kafka_bootstrap_servers: str = setting(
+        "KAFKA_BOOTSTRAP_SERVERS",
+        str,
+        "",
+        "Kafka bootstrap servers; empty = start the embedded Tansu broker.",
+    )
+    kafka_enable_idempotence: bool = setting(
+        "KAFKA_ENABLE_IDEMPOTENCE",
+        _bool,
+        "false",
+        "Idempotent producer (Apache Kafka only; the embedded broker does not support it).",
+    )
+    kafka_meeting_events_partitions: int = setting(
+        "KAFKA_MEETING_EVENTS_PARTITIONS",
+        _positive_int,
+        "4",
+        "Partitions of the meeting-events topic (created explicitly at start).",
+    )
+    kafka_replication_factor: int = setting(
+        "KAFKA_REPLICATION_FACTOR", _positive_int, "1", "Replication factor of created topics."
+    )
+    embedded_broker_port: int = setting(
+        "EMBEDDED_BROKER_PORT",
+        _non_negative_int,
+        "0",
+        "Port of the embedded broker; 0 = pick a free port.",
+    )
+    relay_batch_size: int = setting(
+        "RELAY_BATCH_SIZE",
+        _positive_int,
+        "500",
+        "Events the relay reads from the store and publishes per batch.",
+    )
+    relay_poll_interval_sec: float = setting(
+        "RELAY_POLL_INTERVAL_SEC",
+        _positive_float,
+        "0.1",
+        "How often the relay polls the notification log when it is idle.",
+    )
+    relay_broker_check_interval_sec: float = setting(
+        "RELAY_BROKER_CHECK_INTERVAL_SEC",
+        _positive_float,
+        "2.0",
+        "How often the relay checks whether the broker was replaced (cluster id).",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in fields(cls):
+            meta = f.metadata
+            raw = source.get(meta["env"], meta["default"])
+            try:
+                values[f.name] = meta["cast"](raw)
+            except ValueError as error:
+                problems.append(f"{meta['env']}={raw!r}: {error}")
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems))
+        return cls(**values)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env in {"prod", "production"}
+
+    @property
+    def resolved_event_store_url(self) -> str:
+        if self.event_store_url:
+            return str(self.event_store_url)
+        return f"sqlite:///{(self.data_dir / 'events.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    field: str
+    env: str
+    default: str
+    doc: str
+
+
+def describe() -> list[SettingInfo]:
+    """Every setting's env name, default and meaning: the README's configuration table."""
+    return [
+        SettingInfo(f.name, f.metadata["env"], f.metadata["default"], f.metadata["doc"])
+        for f in fields(Settings)
+    ]
+
+
+def load_dotenv(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment with ``KEY=VALUE`` lines from ``path`` underneath it.
+
+    Real environment variables win over the file. Blank lines and ``#`` comments are
+    skipped; values may be quoted.
+    """
+    merged: dict[str, str] = {}
+    if path.is_file():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.removeprefix("export ").partition("=")
+            if not sep or not key.strip():
+                raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            merged[key.strip()] = value
+    merged.update(os.environ if environ is None else environ)
+    return merged

@@ -1,0 +1,77 @@
+"""Explicit topic creation.
+
+Brokers that auto-create topics do it with their own partition count (Tansu does), which
+would silently change how meetings spread over partitions; so every topic the system uses
+is created up front with the configured partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+class TopicCreationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int = 1
+
+
+async def ensure_topics(
+    bootstrap_servers: str, specs: Iterable[TopicSpec], *, repair: bool = False
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created.
+
+    With ``repair`` (used by the relay right after it found a new, empty broker), a topic
+    that exists with the wrong partition count (auto-created by a client that got there
+    first) is deleted and created again; otherwise that is an error.
+    """
+    specs = list(specs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics()}
+        wrong = [
+            s
+            for s in specs
+            if s.name in described and len(described[s.name]["partitions"]) != s.partitions
+        ]
+        if wrong and not repair:
+            raise TopicCreationError(
+                "topics exist with other partition counts: "
+                + ", ".join(
+                    f"{s.name} has {len(described[s.name]['partitions'])}, want {s.partitions}"
+                    for s in wrong
+                )
+            )
+        if wrong:
+            log.warning("recreating auto-created topics %s", [s.name for s in wrong])
+            await admin.delete_topics([s.name for s in wrong])
+        wanted = [s for s in specs if s.name not in described or s in wrong]
+        if not wanted:
+            return []
+        response = await admin.create_topics(
+            [NewTopic(s.name, s.partitions, s.replication_factor) for s in wanted]
+        )
+        failures = [
+            f"{topic[0]}: error {topic[1]}"
+            for topic in response.topic_errors
+            # Another process may win the race; an existing topic is all we need.
+            if topic[1] not in (0, TopicAlreadyExistsError.errno)
+        ]
+        if failures:
+            raise TopicCreationError("could not create topics: " + "; ".join(failures))
+        return [s.name for s in wanted]
+    finally:
+        await admin.close()
