@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
-from interview_analytics.ops import event_store
 from interview_analytics.ops.settings import Settings
 from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS, EventCodec
 from interview_analytics.streams.relay import Relay, RelayConfig

@@ -157,7 +157,8 @@ class TestChunks:
     ) -> None:
         first = app.receive_chunk(chunk(meeting_id, 3, idempotency_key="orig"))
         again = app.receive_chunk(chunk(meeting_id, 3))
-        assert again.duplicate and again.idempotency_key == "orig"
+        assert again.duplicate
+        assert again.idempotency_key == "orig"
         assert again.version == first.version
 
     def test_same_seq_other_bytes_conflicts(self, app: Meetings, meeting_id: str) -> None:
