@@ -177,7 +177,6 @@ async def _tail(bootstrap_servers: str, args: argparse.Namespace) -> int:
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        allow_auto_create_topics=False,
     )
     await consumer.start()
     stop = _stop_on_signals()
@@ -248,3 +247,7 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
             f"{info.env}={getattr(settings, info.field)!r}  # default {info.default!r}: {info.doc}"
         )
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
