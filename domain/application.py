@@ -9,6 +9,8 @@ because every command is idempotent or rule-checked against the fresh state.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,6 +44,12 @@ from interview_analytics.domain.meeting import (
 T = TypeVar("T")
 
 MAX_CONFLICT_RETRIES = 20
+MAX_BACKOFF_SEC = 0.05
+
+
+def _back_off(attempt: int) -> None:
+    """Full-jitter exponential backoff, so that writers who collided do not collide again."""
+    time.sleep(random.uniform(0, min(MAX_BACKOFF_SEC, 0.001 * 2**attempt)))
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class Meetings(Application[UUID]):
             try:
                 self.save(meeting)
             except IntegrityError:
-                continue  # someone started it first: compare with theirs
+                continue  # someone started it first: the next turn compares with theirs
             return StartOutcome(meeting.meeting_id, meeting.status, meeting.version, True)
         raise ConcurrentUpdateError("could not start meeting", meeting_id=command.meeting_id)
 
@@ -187,7 +195,7 @@ class Meetings(Application[UUID]):
         before_save: Callable[[Meeting, T], None] | None = None,
     ) -> T:
         """Load → command → save, retried on an optimistic-concurrency conflict."""
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             meeting = self.get(meeting_id)
             outcome = command(meeting)
             if not meeting.pending_events:
@@ -197,6 +205,7 @@ class Meetings(Application[UUID]):
             try:
                 self.save(meeting)
             except IntegrityError:
+                _back_off(attempt)
                 continue
             return outcome
         raise ConcurrentUpdateError("too many concurrent updates", meeting_id=meeting_id)

@@ -223,7 +223,7 @@ def test_broker_restart_ends_with_the_topic_complete_again(
     assert sum(len(s) for s in streams.values()) == head
 
 
-async def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+async def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"

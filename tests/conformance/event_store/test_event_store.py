@@ -1,0 +1,147 @@
+"""One suite, every event-store backend (SQLite file and PostgreSQL).
+
+What the rest of the system relies on: events survive a restart of the process, two
+writers of one meeting cannot both win, the notification log is totally ordered and
+pageable, and the relay's position is durable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.meeting import Meeting
+from tests.factories import chunk, start, unique_meeting_id
+
+OpenApp = Callable[[str], Meetings]
+
+
+def test_events_survive_a_new_process(store_url: str, meetings_on: OpenApp) -> None:
+    meeting_id = unique_meeting_id()
+    first = meetings_on(store_url)
+    first.start(start(meeting_id, context={"team": "core"}, recipients=["a@b.c"]))
+    for seq in (1, 0, 2):
+        first.receive_chunk(chunk(meeting_id, seq))
+    first.finish(meeting_id)
+    expected = first.get(meeting_id).state()
+    first.close()
+
+    reopened = meetings_on(store_url).get(meeting_id)
+    assert reopened.state() == expected
+    assert reopened.status == "finalizing"
+
+
+def test_two_writers_of_one_meeting_cannot_both_win(store_url: str, meetings_on: OpenApp) -> None:
+    meeting_id = unique_meeting_id()
+    app_a, app_b = meetings_on(store_url), meetings_on(store_url)
+    app_a.start(start(meeting_id))
+    seen_by_a, seen_by_b = app_a.get(meeting_id), app_b.get(meeting_id)
+    for meeting, seq in ((seen_by_a, 0), (seen_by_b, 1)):
+        cmd = chunk(meeting_id, seq)
+        meeting.receive_chunk(
+            seq=seq, sha256=f"{seq:064d}", byte_length=len(cmd.audio),
+            audio_format=cmd.audio_format, duration_sec=0.1,
+        )  # fmt: skip
+    app_a.save(seen_by_a)
+    with pytest.raises(IntegrityError):
+        app_b.save(seen_by_b)
+    assert sorted(app_b.get(meeting_id).chunks) == [0]
+
+
+def test_concurrent_commands_are_retried_not_lost(store_url: str, meetings_on: OpenApp) -> None:
+    meeting_id = unique_meeting_id()
+    apps = [meetings_on(store_url) for _ in range(4)]
+    apps[0].start(start(meeting_id))
+    barrier = threading.Barrier(len(apps))
+
+    def send(index: int) -> None:
+        barrier.wait()
+        for seq in range(index, 40, len(apps)):
+            apps[index].receive_chunk(chunk(meeting_id, seq))
+
+    with ThreadPoolExecutor(len(apps)) as pool:
+        list(pool.map(send, range(len(apps))))
+    meeting = apps[0].get(meeting_id)
+    assert sorted(meeting.chunks) == list(range(40))
+    versions = [e.originator_version for e in apps[0].stream(meeting_id)]
+    assert versions == list(range(1, 42))
+
+
+def test_concurrent_identical_starts_create_one_meeting(
+    store_url: str, meetings_on: OpenApp
+) -> None:
+    meeting_id = unique_meeting_id()
+    apps = [meetings_on(store_url) for _ in range(3)]
+    barrier = threading.Barrier(len(apps))
+
+    def go(app: Meetings) -> bool:
+        barrier.wait()
+        return app.start(start(meeting_id)).created
+
+    with ThreadPoolExecutor(len(apps)) as pool:
+        created = list(pool.map(go, apps))
+    assert created.count(True) == 1
+    assert len(apps[0].stream(meeting_id)) == 1
+
+
+def test_notification_log_is_ordered_and_pageable(store_url: str, meetings_on: OpenApp) -> None:
+    app = meetings_on(store_url)
+    meeting_ids = [unique_meeting_id() for _ in range(3)]
+    expected: list[tuple[str, int]] = []
+    for meeting_id in meeting_ids:
+        app.start(start(meeting_id))
+        expected.append((meeting_id, 1))
+    for seq in range(5):
+        for meeting_id in meeting_ids:
+            app.receive_chunk(chunk(meeting_id, seq))
+            expected.append((meeting_id, seq + 2))
+
+    pages, position = [], 0
+    while page := app.recorder.select_notifications(position + 1, 4):
+        pages.append(page)
+        position = page[-1].id
+    notifications = [n for page in pages for n in page]
+    ids = [n.id for n in notifications]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert app.recorder.max_notification_id() == ids[-1]
+    assert all(len(page) <= 4 for page in pages)
+    events = [app.mapper.to_domain_event(n) for n in notifications]
+    assert [(e.meeting_id, e.originator_version) for e in events] == expected  # type: ignore[attr-defined]
+    assert isinstance(events[0], Meeting.Started)
+
+
+def test_relay_position_is_durable_per_name(store_url: str, meetings_on: OpenApp) -> None:
+    tracking = meetings_on(store_url).factory.tracking_recorder()
+    assert tracking.max_tracking_id("relay:meeting-events@a") is None
+    tracking.insert_tracking(Tracking("relay:meeting-events@a", 5))
+    tracking.insert_tracking(Tracking("relay:meeting-events@a", 9))
+    tracking.insert_tracking(Tracking("relay:meeting-events@b", 2))
+
+    reopened = meetings_on(store_url).factory.tracking_recorder()
+    assert reopened.max_tracking_id("relay:meeting-events@a") == 9
+    assert reopened.max_tracking_id("relay:meeting-events@b") == 2
+
+
+def test_the_claim_check_blob_exists_before_the_event(store_url: str, meetings_on: OpenApp) -> None:
+    app = meetings_on(store_url)
+    meeting_id = unique_meeting_id()
+    app.start(start(meeting_id))
+    seen_at_save: list[bool] = []
+    original_save = app.save
+
+    def save_and_look(*aggregates: Meeting) -> object:
+        for aggregate in aggregates:
+            for event in aggregate.pending_events:
+                if isinstance(event, Meeting.ChunkReceived):
+                    seen_at_save.append(app.blobs.exists(event.blob_key))
+        return original_save(*aggregates)
+
+    app.save = save_and_look  # type: ignore[method-assign]
+    app.receive_chunk(chunk(meeting_id, 0))
+    assert seen_at_save == [True]
