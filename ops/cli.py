@@ -24,6 +24,7 @@ from typing import Any
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import runtime
 from interview_analytics.ops.event_store import redacted
+from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.wiring import broker, build_meetings, build_relay, topic_specs
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
@@ -40,10 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"ia: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         result: int = args.handler(settings, args)
     except DomainError as error:

@@ -77,7 +77,7 @@ class Settings:
         "APP_ENV",
         _choice("dev", "test", "staging", "prod", "production"),
         "dev",
-        "Deployment environment; prod/production refuses unsafe settings.",
+        "Deployment environment; prod/production refuses the embedded broker and SQLite.",
     )
     log_level: str = setting(
         "LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."
@@ -158,7 +158,22 @@ class Settings:
                 problems.append(f"{meta['env']}={raw!r}: {error}")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
-        return cls(**values)
+        settings = cls(**values)
+        problems = settings._production_problems()
+        if problems:
+            raise SettingsError("unsafe settings for production: " + "; ".join(problems))
+        return settings
+
+    def _production_problems(self) -> list[str]:
+        """The embedded defaults are for one machine; production must name real services."""
+        if not self.is_production:
+            return []
+        problems = []
+        if not self.kafka_bootstrap_servers:
+            problems.append("KAFKA_BOOTSTRAP_SERVERS must be set (no embedded broker)")
+        if not str(self.event_store_url).startswith(("postgres://", "postgresql://")):
+            problems.append("EVENT_STORE_URL must be a PostgreSQL URL")
+        return problems
 
     @property
     def is_production(self) -> bool:

@@ -30,6 +30,21 @@ def test_every_bad_value_is_reported_at_once() -> None:
         assert name in message
 
 
+def test_production_refuses_the_embedded_defaults() -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"APP_ENV": "production"})
+    assert "KAFKA_BOOTSTRAP_SERVERS" in str(error.value)
+    assert "EVENT_STORE_URL" in str(error.value)
+    settings = Settings.from_env(
+        {
+            "APP_ENV": "prod",
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+            "EVENT_STORE_URL": "postgresql://ia@db/ia",
+        }
+    )
+    assert settings.is_production
+
+
 def test_secrets_stay_out_of_reprs() -> None:
     settings = Settings.from_env({"EVENT_STORE_URL": "postgresql://u:hunter2@db/x"})
     assert "hunter2" not in repr(settings)

@@ -1,0 +1,153 @@
+"""Shared helpers for the benchmark scripts in this folder (not a benchmark itself).
+
+Throw-away event stores (a SQLite file in a temp dir, or a PostgreSQL schema that is
+dropped afterwards), the ``Meetings`` application built the way ``ops/wiring.py`` builds
+it, PCM audio, percentiles and plain-text tables.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import statistics
+import struct
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import sql
+
+from interview_analytics.domain.application import Meetings
+from interview_analytics.ops import event_store
+from interview_analytics.ops.blobs import FileBlobStore
+
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class Store:
+    """One throw-away event store and the data directory that goes with it."""
+
+    backend: str
+    url: str
+    data_dir: Path
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def parse_backends(raw: str) -> list[str]:
+    backends = [b.strip() for b in raw.split(",") if b.strip()]
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        raise SystemExit(f"unknown backend(s) {unknown}; use {','.join(BACKENDS)}")
+    return backends
+
+
+def postgres_reachable(base_url: str) -> str | None:
+    """None when the server answers, otherwise why not (the run skips PostgreSQL)."""
+    try:
+        with psycopg.connect(base_url, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"{type(error).__name__}: {error}".strip()
+
+
+@contextmanager
+def temporary_store(backend: str, postgres_url: str = DEFAULT_POSTGRES_URL) -> Iterator[Store]:
+    """A fresh, empty event store; everything it created is removed on exit."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"ia-bench-{backend}-"))
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{data_dir / 'events.sqlite3'}"
+        elif backend == "postgres":
+            if urlsplit(postgres_url).query:
+                raise SystemExit("give the PostgreSQL URL without a query; the bench adds ?schema=")
+            url = f"{postgres_url}?schema={schema}"
+            event_store.prepare(url)
+        else:
+            raise ValueError(backend)
+        yield Store(backend, url, data_dir)
+    finally:
+        if backend == "postgres":
+            with psycopg.connect(postgres_url, autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def build_meetings(store: Store, extra_env: Mapping[str, str] | None = None) -> Meetings:
+    """``Meetings`` as ``ops.wiring.build_meetings`` makes it, plus optional what-if env."""
+    env = {**event_store.eventsourcing_env(store.url), **(extra_env or {})}
+    return Meetings(env=env, blobs=FileBlobStore(store.blob_dir))
+
+
+def parse_env_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings (``--env``) → a dict."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--env expects KEY=VALUE, got {pair!r}")
+        env[key] = value
+    return env
+
+
+def pcm_audio(byte_length: int, sample_rate: int = 16_000, tone: int = 440) -> bytes:
+    """A sine tone as s16le mono PCM of exactly ``byte_length`` bytes (must be even)."""
+    if byte_length <= 0 or byte_length % 2:
+        raise SystemExit("--chunk-bytes must be a positive, even number (16-bit samples)")
+    frames = byte_length // 2
+    samples = (int(8000 * math.sin(2 * math.pi * tone * i / sample_rate)) for i in range(frames))
+    return struct.pack(f"<{frames}h", *samples)
+
+
+def meeting_id(prefix: str = "bench") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (0 < pct <= 100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A Markdown-compatible table, readable in a terminal and pasteable into the README."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    print(f"\n{title}\n")
+    print(line(cells[0]))
+    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    for row in cells[1:]:
+        print(line(row))
+    print(flush=True)
