@@ -30,13 +30,13 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# mypy does not understand setuptools' editable-install finder, so it checks the package
+# mypy --strict on every layer that has code. It does not understand setuptools' editable-install finder, so it checks the package
 # through a tree of symlinks that spells the import names (interview_analytics.domain → domain/).
 typecheck: install
 	@mkdir -p $(TYPECHECK_TREE)
 	@for layer in $(LAYERS); do ln -sfn ../../../$$layer $(TYPECHECK_TREE)/$$layer; done
 	MYPYPATH=build/typecheck $(VENV)/bin/mypy --namespace-packages --explicit-package-bases \
-		-p interview_analytics.domain
+		-p interview_analytics.domain -p interview_analytics.streams -p interview_analytics.ops
 
 bench: install
 	$(PY) bench/bench_event_store.py

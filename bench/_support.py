@@ -141,13 +141,32 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
     """A Markdown-compatible table, readable in a terminal and pasteable into the README."""
     cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) for row in cells[1:]) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
-        return "| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        padded = (
+            c.rjust(w) if right else c.ljust(w)
+            for c, w, right in zip(row, widths, numeric, strict=True)
+        )
+        return "| " + " | ".join(padded) + " |"
 
     print(f"\n{title}\n")
     print(line(cells[0]))
-    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    print(
+        "|"
+        + "|".join(
+            "-" * (w + 1) + (":" if r else "-") for w, r in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
     for row in cells[1:]:
         print(line(row))
     print(flush=True)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", ""))
+    except ValueError:
+        return cell == "-"
+    return True

@@ -20,6 +20,7 @@ events/s counts ``ChunkReceived`` events appended; p50/p99 are per call (per app
 ``receive_chunk``, per ``save()`` for the batch rows).
 
 Run:  .venv/bin/python bench/bench_event_store.py [--backends sqlite,postgres] [--events N]
+      [--scenarios writer,writers,save,save-batch,length] [--env KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Result:
         ]
 
 
+SCENARIOS = ("writer", "writers", "save", "save-batch", "length")
 HEADERS = ["backend", "scenario", "events", "seconds", "events/s", "p50 ms", "p99 ms", "ev/call"]
 
 
@@ -252,8 +254,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--long-meeting-chunks",
         type=int,
-        default=1000,
+        default=500,
         help="chunks in the latency-vs-meeting-length run (0 skips it)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)}",
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="without ?schema=")
     parser.add_argument(
@@ -270,6 +277,10 @@ def main() -> None:
     args = parse_args()
     backends = parse_backends(args.backends)
     extra_env = parse_env_pairs(args.env)
+    selected = {name.strip() for name in args.scenarios.split(",") if name.strip()}
+    unknown = sorted(selected - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {unknown}; use {','.join(SCENARIOS)}")
     audio = pcm_audio(args.chunk_bytes)
     if "postgres" in backends:
         problem = postgres_reachable(args.postgres_url)
@@ -286,8 +297,8 @@ def main() -> None:
     results: list[Result] = []
     length_rows: list[list[object]] = []
     for backend in backends:
-        scenarios: list[Callable[[Store], Result]] = [
-            lambda s: bench_receive_chunk(
+        scenarios: dict[str, Callable[[Store], Result]] = {
+            "writer": lambda s: bench_receive_chunk(
                 s,
                 events=args.events,
                 threads=1,
@@ -295,7 +306,7 @@ def main() -> None:
                 audio=audio,
                 extra_env=extra_env,
             ),
-            lambda s: bench_receive_chunk(
+            "writers": lambda s: bench_receive_chunk(
                 s,
                 events=args.events,
                 threads=args.threads,
@@ -303,29 +314,32 @@ def main() -> None:
                 audio=audio,
                 extra_env=extra_env,
             ),
-            lambda s: bench_save(
+            "save": lambda s: bench_save(
                 s, events=args.events, aggregates_per_save=1, audio=audio, extra_env=extra_env
             ),
-            lambda s: bench_save(
+            "save-batch": lambda s: bench_save(
                 s,
                 events=args.events,
                 aggregates_per_save=args.batch_aggregates,
                 audio=audio,
                 extra_env=extra_env,
             ),
-        ]
-        for scenario in scenarios:
+        }
+        for name, scenario in scenarios.items():
+            if name not in selected:
+                continue
             with temporary_store(backend, args.postgres_url) as store:
                 result = scenario(store)
             results.append(result)
             print("  " + " | ".join(str(c) for c in result.row()), flush=True)
-        if args.long_meeting_chunks > 0:
+        if "length" in selected and args.long_meeting_chunks > 0:
             with temporary_store(backend, args.postgres_url) as store:
                 length_rows += bench_long_meeting(
                     store, chunks=args.long_meeting_chunks, audio=audio, extra_env=extra_env
                 )
 
-    print_table("Appends (ChunkReceived events)", HEADERS, [r.row() for r in results])
+    if results:
+        print_table("Appends (ChunkReceived events)", HEADERS, [r.row() for r in results])
     if length_rows:
         print_table(
             "receive_chunk latency against chunks already in the meeting",

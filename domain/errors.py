@@ -76,8 +76,3 @@ class ConcurrentUpdateError(DomainError):
     """Optimistic concurrency kept failing; the caller may retry the whole command."""
 
     code = "concurrent_update"
-
-
-def details_of(error: DomainError) -> Mapping[str, Any]:
-    """The error's details as a plain dict (for serialisers that dislike Mapping)."""
-    return dict(error.details)

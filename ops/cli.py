@@ -25,6 +25,7 @@ from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import runtime
 from interview_analytics.ops.event_store import redacted
 from interview_analytics.ops.logging import configure as configure_logging
+from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.wiring import broker, build_meetings, build_relay, topic_specs
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
@@ -96,6 +97,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         kind = "embedded Tansu" if running.embedded else "external Kafka"
         print(f"  broker      : {running.bootstrap_servers} ({kind})")
         print(f"  topics      : {', '.join(s.name for s in topic_specs(settings))}")
+        if settings.relay_metrics_port:
+            print(f"  metrics     : http://127.0.0.1:{settings.relay_metrics_port}/metrics")
         print("  relay       : running (Ctrl-C to stop)", flush=True)
         try:
             asyncio.run(_run_relay(settings, meetings, running.bootstrap_servers))
@@ -117,6 +120,8 @@ def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
 async def _run_relay(settings: Settings, meetings: Any, bootstrap_servers: str) -> None:
     await ensure_topics(bootstrap_servers, topic_specs(settings))
     relay = build_relay(settings, meetings, bootstrap_servers)
+    if settings.relay_metrics_port:
+        serve_relay_metrics(relay, settings.relay_metrics_port)
     stop = _stop_on_signals()
     await relay.start()
     try:

@@ -69,7 +69,7 @@ class EmbeddedBroker:
             return self.bootstrap_servers
         self.cluster_id = f"ia-embedded-{uuid.uuid4().hex[:12]}"
         url = f"tcp://{self.host}:{self.port}"
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        log_file = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         try:
             self._process = subprocess.Popen(
                 [
@@ -85,12 +85,12 @@ class EmbeddedBroker:
                     "memory://tansu/",
                 ],
                 stdin=subprocess.DEVNULL,
-                stdout=log,
+                stdout=log_file or subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
             )
         finally:
-            if log is not subprocess.DEVNULL:
-                log.close()  # the child has its own descriptor
+            if log_file is not None:
+                log_file.close()  # the child has its own descriptor
         self._wait_until_accepting()
         return self.bootstrap_servers
 

@@ -125,6 +125,12 @@ class Settings:
         "0",
         "Port of the embedded broker; 0 = pick a free port.",
     )
+    relay_metrics_port: int = setting(
+        "RELAY_METRICS_PORT",
+        _non_negative_int,
+        "9101",
+        "Port of the relay's Prometheus /metrics; 0 = no metrics endpoint.",
+    )
     relay_batch_size: int = setting(
         "RELAY_BATCH_SIZE",
         _positive_int,

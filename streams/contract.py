@@ -21,11 +21,11 @@ import dataclasses
 import io
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
@@ -95,9 +95,9 @@ def load_schemas(schema_dir: Path | None = None) -> dict[str, Schema]:
     root = schema_dir or default_schema_dir()
     schemas: dict[str, Schema] = {}
     for path in sorted(root.rglob("*.avsc")):
-        parsed = parse_schema(json.loads(path.read_text()), _write_hint=True)
+        parsed = cast(dict[str, Any], parse_schema(json.loads(path.read_text()), _write_hint=True))
         canonical = to_parsing_canonical_form(parsed)
-        full_name = parsed["name"]
+        full_name = str(parsed["name"])
         schemas[full_name] = Schema(
             full_name, parsed, bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")), path
         )
@@ -147,8 +147,10 @@ class EventCodec:
     # ------------------------------------------------------------ domain ↔ record
 
     def to_record(
-        self, event: Meeting.Event, notification_id: int | None = None
+        self, event: object, notification_id: int | None = None
     ) -> tuple[str, dict[str, Any]]:
+        if not isinstance(event, Meeting.Event):
+            raise ContractError(f"not a meeting event: {type(event).__name__}")
         event_type = event_type_of(event)
         schema = self.schemas[event_type]
         record: dict[str, Any] = {
@@ -224,17 +226,18 @@ class EventCodec:
     # ------------------------------------------------------------ whole messages
 
     def message(
-        self, event: Meeting.Event, notification_id: int, topic: str = MEETING_EVENTS
+        self, event: object, notification_id: int, topic: str = MEETING_EVENTS
     ) -> KafkaMessage:
         event_type, record = self.to_record(event, notification_id)
+        metadata = record["metadata"]
         return KafkaMessage(
             topic=topic,
-            key=event.meeting_id.encode(),
+            key=metadata["meeting_id"].encode(),
             value=self.encode(event_type, record),
             headers=[
                 ("event_type", event_type.encode()),
-                ("meeting_id", event.meeting_id.encode()),
-                ("version", str(event.originator_version).encode()),
+                ("meeting_id", metadata["meeting_id"].encode()),
+                ("version", str(metadata["version"]).encode()),
                 ("notification_id", str(notification_id).encode()),
                 ("content-type", CONTENT_TYPE.encode()),
             ],
@@ -288,14 +291,3 @@ def _as_datetime(value: Any) -> datetime:
 
 def _topic_of(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def schema_for(schemas: Mapping[str, Schema], event_type: str) -> Schema:
-    try:
-        return schemas[event_type]
-    except KeyError:
-        raise ContractError(f"no schema for event type {event_type}") from None
-
-
-def all_event_types() -> Sequence[str]:
-    return list(MEETING_EVENT_CLASSES)

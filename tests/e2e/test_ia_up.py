@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.blobs import FileBlobStore
+from interview_analytics.ops.embedded import free_port
 from interview_analytics.ops.event_store import eventsourcing_env
 from tests.factories import chunk, start, unique_meeting_id
 
@@ -32,7 +34,12 @@ def ia(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Compl
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVENT_STORE"))}
-    return {**clean, "DATA_DIR": str(tmp_path / "data"), "RELAY_POLL_INTERVAL_SEC": "0.05"}
+    return {
+        **clean,
+        "DATA_DIR": str(tmp_path / "data"),
+        "RELAY_POLL_INTERVAL_SEC": "0.05",
+        "RELAY_METRICS_PORT": str(free_port()),
+    }
 
 
 @pytest.fixture
@@ -73,6 +80,10 @@ def test_up_relays_what_is_stored_and_stops_cleanly_on_ctrl_c(
     assert [line["event_type"].rsplit(".", 1)[1] for line in lines] == [
         "Started", "ChunkReceived", "ChunkReceived", "ChunkReceived", "Finished",
     ]  # fmt: skip
+
+    metrics = httpx.get(f"http://127.0.0.1:{env['RELAY_METRICS_PORT']}/metrics").text
+    assert 'ia_relay_backlog_events{topic="meeting-events"} 0.0' in metrics
+    assert 'ia_relay_published_events_total{topic="meeting-events"} 5.0' in metrics
 
     show = ia("events", "show", meeting_id, env=env)
     assert show.returncode == 0, show.stderr

@@ -153,6 +153,7 @@ def test_relay_killed_midway_loses_nothing(
         "EVENT_STORE_URL": sqlite_store_url,
         "KAFKA_BOOTSTRAP_SERVERS": own_broker.bootstrap_servers,
         "RELAY_BATCH_SIZE": "3",
+        "RELAY_METRICS_PORT": "0",
     }
     relay_cmd = [str(Path(sys.executable).with_name("ia")), "relay"]
     app.factory.tracking_recorder()  # creates the tracking table that we poll below

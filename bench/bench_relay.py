@@ -1,0 +1,392 @@
+"""Relay throughput: event store → embedded Kafka-compatible broker (Tansu).
+
+What is measured, per backend (SQLite file, PostgreSQL schema) and per ``RELAY_BATCH_SIZE``,
+each run with a fresh broker:
+
+* ``end-to-end``: ``--writers`` threads start meetings and call
+  ``Meetings.receive_chunk`` (``--events`` events in all, ``StartMeeting`` events
+  included), while the relay runs on the asyncio loop of the same process
+  (``publish_available`` in a loop, sleeping ``RELAY_POLL_INTERVAL_SEC`` when idle). The
+  clock runs from the first append until the relay's position reaches the last
+  notification id: events/s "appended and relayed". ``lag`` is how long after the last
+  append the relay caught up. Each run gets a fresh store.
+* ``relay only``: a store pre-filled with ``--relay-events`` events (written fast with
+  ``Application.save``, not timed) is drained to the broker; the clock runs from the
+  first ``publish_available`` until the position reaches the head (``relay.start()``, i.e.
+  connecting and creating topics, is not timed). The store is shared between batch sizes:
+  a fresh broker has a new cluster id, so the relay starts again from notification 1.
+
+After every run the ``meeting-events`` topic is read back from the beginning and the
+distinct (meeting id, version) pairs are counted: "on topic" must equal the events
+appended, or the run is reported as MISSING.
+
+Run:  .venv/bin/python bench/bench_relay.py [--backends sqlite,postgres]
+      [--batch-sizes 100,500,2000] [--events N] [--relay-events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from _support import (
+    DEFAULT_POSTGRES_URL,
+    Store,
+    build_meetings,
+    meeting_id,
+    ms,
+    parse_backends,
+    parse_env_pairs,
+    pcm_audio,
+    percentile,
+    postgres_reachable,
+    print_table,
+    rate,
+    temporary_store,
+)
+from aiokafka import AIOKafkaConsumer
+
+from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
+from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.ops.settings import Settings
+from interview_analytics.ops.wiring import build_relay
+from interview_analytics.streams.contract import MEETING_EVENTS, header
+from interview_analytics.streams.relay import Relay
+
+HEADERS = [
+    "backend",
+    "run",
+    "batch",
+    "events",
+    "seconds",
+    "events/s",
+    "lag s",
+    "p50 batch ms",
+    "on topic",
+    "check",
+]
+
+
+@dataclass
+class Result:
+    backend: str
+    run: str
+    batch_size: int
+    events: int
+    seconds: float
+    lag: float | None
+    batch_latencies: list[float]
+    on_topic: int
+
+    def row(self) -> list[object]:
+        return [
+            self.backend,
+            self.run,
+            self.batch_size,
+            self.events,
+            f"{self.seconds:.2f}",
+            rate(self.events, self.seconds),
+            "-" if self.lag is None else f"{self.lag:.2f}",
+            ms(percentile(self.batch_latencies, 50)) if self.batch_latencies else "-",
+            self.on_topic,
+            "ok" if self.on_topic == self.events else "MISSING",
+        ]
+
+
+def relay_settings(store: Store, bootstrap_servers: str, batch_size: int) -> Settings:
+    return Settings.from_env(
+        {
+            "DATA_DIR": str(store.data_dir),
+            "EVENT_STORE_URL": store.url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+            "RELAY_BATCH_SIZE": str(batch_size),
+        }
+    )
+
+
+async def count_on_topic(
+    bootstrap_servers: str, expected: int, timeout_sec: float = 60.0, settle_sec: float = 0.5
+) -> int:
+    """Distinct (meeting id, version) pairs on meeting-events, read from the beginning.
+
+    Like ``tests/kafka_helpers.read_topic`` but without decoding the Avro bodies; end
+    offsets are not used because Tansu reports them wrongly for multi-record batches.
+    """
+    consumer = AIOKafkaConsumer(
+        MEETING_EVENTS,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    seen: set[tuple[str | None, str | None]] = set()
+    deadline = time.monotonic() + timeout_sec
+    last_arrival = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            for messages in batches.values():
+                for message in messages:
+                    seen.add(
+                        (header(message.headers, "meeting_id"), header(message.headers, "version"))
+                    )
+                    last_arrival = time.monotonic()
+            if len(seen) >= expected and time.monotonic() - last_arrival > settle_sec:
+                break
+    finally:
+        await consumer.stop()
+    return len(seen)
+
+
+async def drain(relay: Relay, head: int, poll_interval_sec: float) -> None:
+    while relay.stats.position < head:
+        if not await relay.publish_available():
+            await asyncio.sleep(poll_interval_sec)
+
+
+# ---------------------------------------------------------------------- end to end
+
+
+def writer(
+    app: Meetings,
+    meetings: int,
+    per_meeting: int,
+    audio: bytes,
+    barrier: threading.Barrier,
+    errors: list[BaseException],
+) -> None:
+    barrier.wait()
+    try:
+        for _ in range(meetings):
+            mid = meeting_id()
+            app.start(StartMeeting(meeting_id=mid, language="en"))
+            for seq in range(per_meeting):
+                app.receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
+    except BaseException as error:
+        errors.append(error)
+        raise
+
+
+async def end_to_end(
+    backend: str,
+    *,
+    postgres_url: str,
+    batch_size: int,
+    events: int,
+    writers: int,
+    per_meeting: int,
+    audio: bytes,
+    extra_env: Mapping[str, str],
+) -> Result:
+    # Every meeting is 1 Started + per_meeting ChunkReceived events.
+    meetings_per_writer = max(1, round(events / (per_meeting + 1) / writers))
+    with (
+        temporary_store(backend, postgres_url) as store,
+        EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker,
+    ):
+        settings = relay_settings(store, broker.bootstrap_servers, batch_size)
+        app = build_meetings(store, extra_env)
+        relay = build_relay(settings, app, broker.bootstrap_servers)
+        await relay.start()
+        try:
+            errors: list[BaseException] = []
+            barrier = threading.Barrier(writers + 1)
+            threads = [
+                threading.Thread(
+                    target=writer,
+                    args=(app, meetings_per_writer, per_meeting, audio, barrier, errors),
+                    name=f"writer-{i}",
+                )
+                for i in range(writers)
+            ]
+            for thread in threads:
+                thread.start()
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, barrier.wait)
+            started = time.perf_counter()
+            while any(thread.is_alive() for thread in threads):
+                if not await relay.publish_available():
+                    await asyncio.sleep(settings.relay_poll_interval_sec)
+            writers_done = time.perf_counter()
+            if errors:
+                raise RuntimeError(f"{len(errors)} writer(s) failed") from errors[0]
+            head = await loop.run_in_executor(None, app.recorder.max_notification_id) or 0
+            await drain(relay, head, settings.relay_poll_interval_sec)
+            finished = time.perf_counter()
+            latencies = list(relay.stats.batch_latencies)
+        finally:
+            await relay.stop()
+            app.close()
+        on_topic = await count_on_topic(broker.bootstrap_servers, head)
+    return Result(
+        backend,
+        f"end-to-end x{writers}",
+        batch_size,
+        head,
+        finished - started,
+        finished - writers_done,
+        latencies,
+        on_topic,
+    )
+
+
+# ---------------------------------------------------------------------- relay only
+
+
+def prefill(app: Meetings, events: int, per_meeting: int, audio: bytes) -> int:
+    """Append ``events`` events fast (``save`` of in-memory aggregates, 20 per call)."""
+    fmt = AudioFormat()
+    sha256 = sha256_hex(audio)
+    duration = pcm_duration_sec(len(audio), fmt)
+    meetings_count = max(1, round(events / (per_meeting + 1)))
+    group = 20
+    for first in range(0, meetings_count, group):
+        meetings = [
+            Meeting.start(meeting_id(), language="en")
+            for _ in range(min(group, meetings_count - first))
+        ]
+        app.save(*meetings)
+        for seq in range(per_meeting):
+            for meeting in meetings:
+                meeting.receive_chunk(
+                    seq=seq,
+                    sha256=sha256,
+                    byte_length=len(audio),
+                    audio_format=fmt,
+                    duration_sec=duration,
+                )
+            app.save(*meetings)
+    return app.recorder.max_notification_id() or 0
+
+
+async def relay_only(store: Store, app: Meetings, head: int, *, batch_size: int) -> Result:
+    with EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker:
+        settings = relay_settings(store, broker.bootstrap_servers, batch_size)
+        relay = build_relay(settings, app, broker.bootstrap_servers)
+        await relay.start()
+        try:
+            started = time.perf_counter()
+            await drain(relay, head, settings.relay_poll_interval_sec)
+            finished = time.perf_counter()
+            latencies = list(relay.stats.batch_latencies)
+        finally:
+            await relay.stop()
+        on_topic = await count_on_topic(broker.bootstrap_servers, head)
+    return Result(
+        store.backend, "relay only", batch_size, head, finished - started, None, latencies, on_topic
+    )
+
+
+# ---------------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated")
+    parser.add_argument(
+        "--batch-sizes", default="100,500,2000", help="RELAY_BATCH_SIZE values, comma-separated"
+    )
+    parser.add_argument(
+        "--events", type=int, default=2000, help="events appended per end-to-end run"
+    )
+    parser.add_argument("--writers", type=int, default=4, help="writer threads end to end")
+    parser.add_argument(
+        "--relay-events", type=int, default=20_000, help="pre-filled events for relay-only runs"
+    )
+    parser.add_argument(
+        "--chunks-per-meeting", type=int, default=100, help="ChunkReceived per meeting"
+    )
+    parser.add_argument(
+        "--chunk-bytes", type=int, default=3200, help="audio per chunk (3200 = 0.1 s)"
+    )
+    parser.add_argument(
+        "--runs", default="end-to-end,relay-only", help="comma-separated subset of both"
+    )
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="without ?schema=")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra eventsourcing setting for the writers' Meetings (what-if runs)",
+    )
+    return parser.parse_args()
+
+
+async def main() -> None:
+    args = parse_args()
+    backends = parse_backends(args.backends)
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
+    runs = {r.strip() for r in args.runs.split(",") if r.strip()}
+    if runs - {"end-to-end", "relay-only"}:
+        raise SystemExit("--runs takes end-to-end and/or relay-only")
+    extra_env = parse_env_pairs(args.env)
+    audio = pcm_audio(args.chunk_bytes)
+    if "postgres" in backends:
+        problem = postgres_reachable(args.postgres_url)
+        if problem:
+            print(f"skipping postgres: {problem}")
+            backends.remove("postgres")
+
+    print(
+        f"bench_relay: events={args.events} writers={args.writers} "
+        f"relay_events={args.relay_events} batch_sizes={batch_sizes} "
+        f"chunks_per_meeting={args.chunks_per_meeting} chunk_bytes={args.chunk_bytes} "
+        f"env={extra_env or '{}'}",
+        flush=True,
+    )
+    results: list[Result] = []
+
+    def report(result: Result) -> None:
+        results.append(result)
+        print("  " + " | ".join(str(c) for c in result.row()), flush=True)
+
+    for backend in backends:
+        if "end-to-end" in runs:
+            for batch_size in batch_sizes:
+                report(
+                    await end_to_end(
+                        backend,
+                        postgres_url=args.postgres_url,
+                        batch_size=batch_size,
+                        events=args.events,
+                        writers=args.writers,
+                        per_meeting=args.chunks_per_meeting,
+                        audio=audio,
+                        extra_env=extra_env,
+                    )
+                )
+        if "relay-only" in runs:
+            with temporary_store(backend, args.postgres_url) as store:
+                app = build_meetings(store, extra_env)
+                try:
+                    filling = time.perf_counter()
+                    head = prefill(app, args.relay_events, args.chunks_per_meeting, audio)
+                    print(
+                        f"  {backend}: pre-filled {head} events in "
+                        f"{time.perf_counter() - filling:.1f} s",
+                        flush=True,
+                    )
+                    for batch_size in batch_sizes:
+                        report(await relay_only(store, app, head, batch_size=batch_size))
+                finally:
+                    app.close()
+
+    print_table(
+        "Relay: appended and relayed (end-to-end), relay only", HEADERS, [r.row() for r in results]
+    )
+    missing = [r for r in results if r.on_topic != r.events]
+    if missing:
+        raise SystemExit(f"{len(missing)} run(s) did not find every event on the topic")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
