@@ -31,6 +31,7 @@ from interview_analytics.domain.errors import (
     ConcurrentUpdateError,
     InvalidAudioError,
     MeetingNotFoundError,
+    UnsupportedLanguageError,
 )
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
 from interview_analytics.domain.meeting import (
@@ -53,10 +54,31 @@ def _back_off(attempt: int) -> None:
 
 
 @dataclass(frozen=True)
+class LanguagePolicy:
+    """Which languages meetings may ask for: the speech model decides, ops passes it in."""
+
+    default: str = "ru"
+    supported: frozenset[str] | None = None
+    """None = any language code is accepted."""
+
+    def resolve(self, requested: str | None) -> str:
+        language = (requested or self.default).strip().lower()
+        if self.supported is not None and language not in self.supported:
+            raise UnsupportedLanguageError(
+                f"the speech model cannot transcribe {language!r}; "
+                f"supported: {', '.join(sorted(self.supported))}",
+                language=language,
+                supported=sorted(self.supported),
+            )
+        return language
+
+
+@dataclass(frozen=True)
 class StartMeeting:
     meeting_id: str
     mode: str = "realtime"
-    language: str = "ru"
+    language: str | None = None
+    """None = the configured default language."""
     consent: str = "unknown"
     context: Mapping[str, Any] | None = None
     recipients: tuple[str, ...] | list[str] | None = None
@@ -84,9 +106,11 @@ class Meetings(Application[UUID]):
         env: Mapping[str, str] | None = None,
         *,
         blobs: BlobStore,
+        languages: LanguagePolicy = LanguagePolicy(),
     ) -> None:
         super().__init__(env=env)
         self.blobs = blobs
+        self.languages = languages
 
     # ------------------------------------------------------------------ commands
 
@@ -94,7 +118,7 @@ class Meetings(Application[UUID]):
         validate_meeting_id(command.meeting_id)
         settings: dict[str, Any] = {
             "mode": command.mode,
-            "language": command.language,
+            "language": self.languages.resolve(command.language),
             "consent": command.consent,
             "context": dict(command.context) if command.context is not None else None,
             "recipients": list(command.recipients) if command.recipients is not None else None,

@@ -1,7 +1,8 @@
 """``ia``: the one command a user runs.
 
-    ia up                      start the embedded stack (broker, topics, relay) and run it
+    ia up                      start the embedded stack (broker, relay, workers) and run it
     ia relay                   run the relay against the configured broker
+    ia worker ROLE             run one pipeline stage: transcriber, enhancer or reporter
     ia events show MEETING_ID  print a meeting's stream from the event store
     ia events tail             decode and print the meeting-events topic
     ia settings                print every setting with its current value
@@ -23,11 +24,12 @@ from typing import Any
 
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import runtime
-from interview_analytics.ops.event_store import redacted
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
-from interview_analytics.ops.wiring import broker, build_meetings, build_relay, topic_specs
+from interview_analytics.ops.supervisor import run_stack
+from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
+from interview_analytics.ops.workers import ROLES, run_worker
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
 from interview_analytics.streams.topics import ensure_topics
 
@@ -63,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="run the relay (event store -> Kafka)")
     relay.set_defaults(handler=cmd_relay)
 
+    worker = commands.add_parser("worker", help="run one pipeline stage (a Faust worker)")
+    worker.add_argument("role", choices=ROLES)
+    worker.set_defaults(handler=cmd_worker)
+
     events = commands.add_parser("events", help="look inside the event store and the topic")
     events_commands = events.add_subparsers(dest="events_command", required=True)
     show = events_commands.add_parser("show", help="a meeting's stream from the event store")
@@ -88,23 +94,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
-    meetings = build_meetings(settings)
-    with broker(settings) as running:
-        runtime.write(settings.data_dir, bootstrap_servers=running.bootstrap_servers)
-        print("Interview Analytics — embedded stack")
-        print(f"  event store : {redacted(settings.resolved_event_store_url)}")
-        print(f"  audio blobs : {settings.blob_dir.resolve()}")
-        kind = "embedded Tansu" if running.embedded else "external Kafka"
-        print(f"  broker      : {running.bootstrap_servers} ({kind})")
-        print(f"  topics      : {', '.join(s.name for s in topic_specs(settings))}")
-        if settings.relay_metrics_port:
-            print(f"  metrics     : http://127.0.0.1:{settings.relay_metrics_port}/metrics")
-        print("  relay       : running (Ctrl-C to stop)", flush=True)
-        try:
-            asyncio.run(_run_relay(settings, meetings, running.bootstrap_servers))
-        finally:
-            runtime.clear(settings.data_dir)
-    print("stopped")
+    return run_stack(settings)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    if not bootstrap:
+        print("ia worker: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
+        return 2
+    run_worker(args.role, settings, bootstrap)
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -59,3 +59,62 @@ def serve_relay_metrics(relay: Relay, port: int, host: str = "0.0.0.0") -> Colle
     registry.register(RelayCollector(relay))
     start_http_server(port, addr=host, registry=registry)
     return registry
+
+
+class WorkerMetrics:
+    """Metrics of one pipeline worker process (names kept from the older service's
+    dashboards: ``agent_*``; new ones follow ``ia_<subsystem>_<what>_<unit>``)."""
+
+    def __init__(self, role: str, registry: CollectorRegistry | None = None) -> None:
+        self.role = role
+        self.registry = registry or CollectorRegistry()
+        self.stage_latency = Histogram(
+            "agent_pipeline_stage_latency_ms",
+            "Time to process one message in a pipeline stage, milliseconds.",
+            ["service", "stage"],
+            buckets=(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000),
+            registry=self.registry,
+        )
+        self.tasks = Counter(
+            "agent_queue_tasks",
+            "Messages a stage handled, by result.",
+            ["service", "queue", "result"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "agent_queue_pending",
+            "Events stored but not yet processed by this consumer group (store positions).",
+            ["queue", "group"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "ia_pipeline_dead_letters",
+            "Messages dead-lettered, by stage and kind.",
+            ["stage", "kind"],
+            registry=self.registry,
+        )
+        self.real_time_factor = Histogram(
+            "ia_speech_real_time_factor",
+            "Speech recognition time / audio time, per decode.",
+            buckets=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0),
+            registry=self.registry,
+        )
+        self.audio_seconds = Counter(
+            "ia_speech_audio_seconds", "Audio seconds recognised.", registry=self.registry
+        )
+
+    def observe_stage(self, stage: str, outcome: str, seconds: float) -> None:
+        service = f"ia-{self.role}"
+        self.stage_latency.labels(service, stage).observe(seconds * 1000)
+        self.tasks.labels(service, "meeting-events", outcome).inc()
+
+    def observe_lag(self, head: int, processed: int) -> None:
+        self.pending.labels("meeting-events", f"ia-{self.role}").set(max(head - processed, 0))
+
+    def observe_speech(self, audio_sec: float, processing_sec: float) -> None:
+        if audio_sec > 0:
+            self.real_time_factor.observe(processing_sec / audio_sec)
+            self.audio_seconds.inc(audio_sec)
+
+    def serve(self, port: int, host: str = "0.0.0.0") -> None:  # noqa: S104
+        start_http_server(port, addr=host, registry=self.registry)

@@ -56,6 +56,10 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _optional_positive_float(raw: str) -> float | None:
+    return _positive_float(raw) if raw.strip() else None
+
+
 def _choice(*options: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -150,6 +154,122 @@ class Settings:
         "How often the relay checks whether the broker was replaced (cluster id).",
     )
 
+    kafka_profile: str = setting(
+        "KAFKA_PROFILE",
+        _choice("", "embedded", "kafka"),
+        "",
+        "Client tuning profile: embedded (Tansu: short group timeouts) or kafka; "
+        "empty = embedded when KAFKA_BOOTSTRAP_SERVERS is empty.",
+    )
+    faust_session_timeout_sec: float | None = setting(
+        "FAUST_SESSION_TIMEOUT_SEC",
+        _optional_positive_float,
+        "",
+        "Consumer-group session timeout of the workers; empty = 6 embedded, 30 kafka.",
+    )
+    faust_rebalance_timeout_sec: float | None = setting(
+        "FAUST_REBALANCE_TIMEOUT_SEC",
+        _optional_positive_float,
+        "",
+        "Rebalance timeout of the workers; empty = 6 embedded, 60 kafka.",
+    )
+    faust_commit_interval_sec: float = setting(
+        "FAUST_COMMIT_INTERVAL_SEC",
+        _positive_float,
+        "1.0",
+        "How often workers commit consumed offsets.",
+    )
+    whisper_model_size: str = setting(
+        "WHISPER_MODEL_SIZE",
+        str,
+        "tiny.en",
+        "Speech model: a faster-whisper size name or a model path; tiny.en is bundled.",
+    )
+    whisper_device: str = setting(
+        "WHISPER_DEVICE", _choice("cpu", "cuda", "auto"), "cpu", "Device for speech recognition."
+    )
+    whisper_compute_type: str = setting(
+        "WHISPER_COMPUTE_TYPE",
+        str,
+        "int8",
+        "CTranslate2 compute type (int8, int8_float16, float16, float32).",
+    )
+    whisper_cpu_threads: int = setting(
+        "WHISPER_CPU_THREADS",
+        _non_negative_int,
+        "0",
+        "Threads per decode; 0 = CPU cores / SPEECH_MAX_CONCURRENT_DECODES.",
+    )
+    whisper_beam_size: int = setting(
+        "WHISPER_BEAM_SIZE", _positive_int, "5", "Beam size of the final transcription pass."
+    )
+    whisper_draft_beam_size: int = setting(
+        "WHISPER_DRAFT_BEAM_SIZE", _positive_int, "1", "Beam size of live draft transcriptions."
+    )
+    whisper_vad_filter: bool = setting(
+        "WHISPER_VAD_FILTER", _bool, "false", "Skip non-speech with Silero VAD before decoding."
+    )
+    whisper_language: str = setting(
+        "WHISPER_LANGUAGE",
+        str,
+        "",
+        "Default meeting language; empty = en for English-only models, ru otherwise.",
+    )
+    speech_max_concurrent_decodes: int = setting(
+        "SPEECH_MAX_CONCURRENT_DECODES",
+        _positive_int,
+        "1",
+        "Transcriptions running at once in one transcriber process.",
+    )
+    draft_context_sec: float = setting(
+        "DRAFT_CONTEXT_SEC",
+        _positive_float,
+        "8",
+        "Seconds of preceding audio decoded with each live chunk (rolling context).",
+    )
+    pii_masking: bool = setting(
+        "PII_MASKING",
+        _bool,
+        "true",
+        "Mask e-mails, phones, cards, passports, INN and SNILS in the enhanced transcript.",
+    )
+    report_rubric_path: str = setting(
+        "REPORT_RUBRIC_PATH",
+        str,
+        "",
+        "Competency rubric (JSON); empty = the bundled ops/config/rubric.json.",
+    )
+    stage_max_attempts: int = setting(
+        "STAGE_MAX_ATTEMPTS",
+        _positive_int,
+        "3",
+        "Tries per message before a stage dead-letters it.",
+    )
+    stage_retry_backoff_sec: float = setting(
+        "STAGE_RETRY_BACKOFF_SEC",
+        _positive_float,
+        "0.5",
+        "First retry delay of a failed stage; doubles each try.",
+    )
+    transcriber_metrics_port: int = setting(
+        "TRANSCRIBER_METRICS_PORT",
+        _non_negative_int,
+        "9102",
+        "Prometheus port of the transcriber worker; 0 = none.",
+    )
+    enhancer_metrics_port: int = setting(
+        "ENHANCER_METRICS_PORT",
+        _non_negative_int,
+        "9103",
+        "Prometheus port of the enhancer worker; 0 = none.",
+    )
+    reporter_metrics_port: int = setting(
+        "REPORTER_METRICS_PORT",
+        _non_negative_int,
+        "9104",
+        "Prometheus port of the reporter worker; 0 = none.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         source = os.environ if environ is None else environ
@@ -194,6 +314,22 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def embedded_profile(self) -> bool:
+        if self.kafka_profile:
+            return self.kafka_profile == "embedded"
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def resolved_faust_session_timeout_sec(self) -> float:
+        fallback = 6.0 if self.embedded_profile else 30.0
+        return self.faust_session_timeout_sec or fallback
+
+    @property
+    def resolved_faust_rebalance_timeout_sec(self) -> float:
+        fallback = 6.0 if self.embedded_profile else 60.0
+        return self.faust_rebalance_timeout_sec or fallback
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.application import LanguagePolicy, Meetings
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
-from interview_analytics.ops.settings import Settings
+from interview_analytics.ops.settings import Settings, SettingsError
 from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS, EventCodec
 from interview_analytics.streams.relay import Relay, RelayConfig
+from interview_analytics.streams.speech import WhisperSettings, model_languages
 from interview_analytics.streams.topics import TopicSpec
 
 
@@ -26,7 +27,33 @@ def build_meetings(settings: Settings) -> Meetings:
     return Meetings(
         env=event_store.eventsourcing_env(url),
         blobs=FileBlobStore(settings.blob_dir),
+        languages=language_policy(settings),
     )
+
+
+def whisper_settings(settings: Settings) -> WhisperSettings:
+    return WhisperSettings(
+        model=settings.whisper_model_size,
+        device=settings.whisper_device,
+        compute_type=settings.whisper_compute_type,
+        cpu_threads=settings.whisper_cpu_threads,
+        beam_size=settings.whisper_beam_size,
+        draft_beam_size=settings.whisper_draft_beam_size,
+        vad_filter=settings.whisper_vad_filter,
+        max_concurrent_decodes=settings.speech_max_concurrent_decodes,
+    )
+
+
+def language_policy(settings: Settings) -> LanguagePolicy:
+    """Meetings may only ask for languages the configured speech model can transcribe."""
+    supported = model_languages(settings.whisper_model_size)
+    default = settings.whisper_language or ("en" if supported == {"en"} else "ru")
+    if default not in supported:
+        raise SettingsError(
+            f"WHISPER_LANGUAGE={default!r} is not a language of model "
+            f"{settings.whisper_model_size!r} ({', '.join(sorted(supported))})"
+        )
+    return LanguagePolicy(default=default, supported=supported)
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:

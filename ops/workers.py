@@ -1,0 +1,137 @@
+"""Pipeline worker processes: ``ia worker transcriber|enhancer|reporter``.
+
+Builds one stage with its adapters, wraps it in a Faust app of its own consumer group
+and runs it until SIGINT/SIGTERM. The transcriber loads the speech model before it joins
+the group, so it never holds partitions it cannot serve yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import faust
+
+from interview_analytics.domain.report import Rubric
+from interview_analytics.ops.blobs import FileBlobStore
+from interview_analytics.ops.metrics import WorkerMetrics
+from interview_analytics.ops.settings import Settings, SettingsError
+from interview_analytics.ops.wiring import build_meetings, whisper_settings
+from interview_analytics.streams.app import (
+    FaustDeadLetterSink,
+    FaustSettings,
+    create_app,
+    install_stage_agent,
+)
+from interview_analytics.streams.contract import EventCodec
+from interview_analytics.streams.enhancer import Enhancer, EnhancerSettings
+from interview_analytics.streams.pipeline import MeetingsGateway, Stage, StageRunner
+from interview_analytics.streams.reporter import Reporter, ReporterSettings
+from interview_analytics.streams.speech import SpeechRecognizer
+from interview_analytics.streams.transcriber import Transcriber, TranscriberSettings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("transcriber", "enhancer", "reporter")
+BUNDLED_RUBRIC = Path(__file__).parent / "config" / "rubric.json"
+LAG_SAMPLE_INTERVAL_SEC = 2.0
+
+
+def load_rubric(settings: Settings) -> Rubric:
+    path = Path(settings.report_rubric_path) if settings.report_rubric_path else BUNDLED_RUBRIC
+    try:
+        return Rubric.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"REPORT_RUBRIC_PATH={str(path)!r}: {error}") from error
+
+
+def load_recognizer(settings: Settings, say: bool = True) -> SpeechRecognizer:
+    recognizer = SpeechRecognizer(whisper_settings(settings))
+    started = time.perf_counter()
+    if say:
+        print(f"[transcriber] loading speech model {settings.whisper_model_size} …", flush=True)
+    recognizer.load()
+    if say:
+        print(
+            f"[transcriber] speech model ready in {time.perf_counter() - started:.1f} s "
+            f"({recognizer.cpu_threads} threads × "
+            f"{settings.speech_max_concurrent_decodes} decode(s))",
+            flush=True,
+        )
+    return recognizer
+
+
+def build_stage(
+    role: str,
+    settings: Settings,
+    gateway: MeetingsGateway,
+    metrics: WorkerMetrics | None = None,
+    recognizer: SpeechRecognizer | None = None,
+) -> Stage:
+    if role == "transcriber":
+        return Transcriber(
+            gateway=gateway,
+            blobs=FileBlobStore(settings.blob_dir),
+            recognizer=recognizer or load_recognizer(settings),
+            settings=TranscriberSettings(draft_context_sec=settings.draft_context_sec),
+            on_recognition=metrics.observe_speech if metrics else None,
+        )
+    if role == "enhancer":
+        return Enhancer(gateway=gateway, settings=EnhancerSettings(settings.pii_masking))
+    if role == "reporter":
+        return Reporter(gateway=gateway, settings=ReporterSettings(load_rubric(settings)))
+    raise SettingsError(f"unknown worker role {role!r}; one of {', '.join(ROLES)}")
+
+
+def faust_settings(settings: Settings, bootstrap_servers: str) -> FaustSettings:
+    return FaustSettings(
+        bootstrap_servers=bootstrap_servers,
+        data_dir=settings.data_dir,
+        session_timeout_sec=settings.resolved_faust_session_timeout_sec,
+        rebalance_timeout_sec=settings.resolved_faust_rebalance_timeout_sec,
+        heartbeat_interval_sec=max(settings.resolved_faust_session_timeout_sec / 6, 0.5),
+        commit_interval_sec=settings.faust_commit_interval_sec,
+    )
+
+
+def metrics_port(settings: Settings, role: str) -> int:
+    port: int = getattr(settings, f"{role}_metrics_port")
+    return port
+
+
+def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
+    """Run one worker until it is told to stop (blocks; Faust handles the signals)."""
+    meetings = build_meetings(settings)
+    gateway = MeetingsGateway(meetings)
+    metrics = WorkerMetrics(role)
+    stage = build_stage(role, settings, gateway, metrics)
+    app = create_app(role, faust_settings(settings, bootstrap_servers))
+    runner = StageRunner(
+        stage,
+        gateway=gateway,
+        dead_letters=FaustDeadLetterSink(app),
+        codec=EventCodec(),
+        max_attempts=settings.stage_max_attempts,
+        retry_backoff_sec=settings.stage_retry_backoff_sec,
+        observe=metrics.observe_stage,
+    )
+    install_stage_agent(app, runner)
+
+    @app.timer(interval=LAG_SAMPLE_INTERVAL_SEC)
+    async def sample_lag() -> None:
+        head = await gateway.call(meetings.recorder.max_notification_id) or 0
+        metrics.observe_lag(head, runner.stats.last_notification_id)
+
+    if metrics_port(settings, role):
+        metrics.serve(metrics_port(settings, role))
+    print(f"[{role}] consuming meeting-events as group ia-{role}", flush=True)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        pass
+    finally:
+        gateway.close()
+        meetings.close()

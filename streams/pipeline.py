@@ -1,0 +1,218 @@
+"""Running a pipeline stage on one message: decode → handle → record, with retries.
+
+A stage (transcribe, enhance, report) is a class with ``handles`` (event types) and an
+async ``handle(envelope)``. ``StageRunner`` gives every stage the same behaviour:
+
+- messages of other event types are ignored;
+- transient errors are retried with backoff, up to ``max_attempts``;
+- a stage that gives up records ``ProcessingFailed`` on the meeting and publishes a dead
+  letter; a rejection the stage decided on (bad audio) is dead-lettered too;
+- the consumer always moves on: one bad message never stops the stream.
+
+Results are recorded on the aggregate with their input version, which refuses a second
+result for the same input, so redelivery (crash before commit, rebalance, relay
+republish) cannot create a duplicate ``Transcribed``/``Enhanced``/``Reported``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.errors import DomainError
+from interview_analytics.domain.meeting import EventMeta
+from interview_analytics.streams.contract import ContractError, Envelope, EventCodec
+from interview_analytics.streams.dead_letters import (
+    FAILED,
+    REJECTED,
+    DeadLetter,
+    DeadLetterSink,
+    OriginalMessage,
+    now_iso,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Outcomes, also the `result` label of the per-stage counters.
+RECORDED = "recorded"  # a new result event was recorded
+DUPLICATE = "duplicate"  # the input already had a result (redelivery)
+SKIPPED = "skipped"  # superseded by a newer input, or left to the final pass
+IGNORED = "ignored"  # not an event type this stage handles
+REJECTED_OUTCOME = "rejected"
+FAILED_OUTCOME = "failed"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    outcome: str
+    rejection: tuple[str, str] | None = None
+    """(code, message) when the stage rejected its input for good."""
+
+
+class Stage(Protocol):
+    name: str
+    handles: frozenset[str]
+
+    async def handle(self, envelope: Envelope) -> StageResult: ...
+
+
+class MeetingsGateway:
+    """The application service, called from async code on one dedicated thread.
+
+    The store drivers are blocking; one thread keeps them off the event loop and keeps
+    each connection on the thread that opened it.
+    """
+
+    def __init__(self, meetings: Meetings) -> None:
+        self.meetings = meetings
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meetings")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, lambda: fn(*args, **kwargs))
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+
+@dataclass
+class StageStats:
+    """Counters the metrics collector reads; updated on the event loop only."""
+
+    outcomes: dict[str, int] = field(default_factory=dict)
+    last_notification_id: int = 0
+    seconds_total: float = 0.0
+    dead_letters: int = 0
+
+
+class StageRunner:
+    def __init__(
+        self,
+        stage: Stage,
+        *,
+        gateway: MeetingsGateway,
+        dead_letters: DeadLetterSink,
+        codec: EventCodec,
+        max_attempts: int = 3,
+        retry_backoff_sec: float = 0.5,
+        observe: Callable[[str, str, float], None] | None = None,
+    ) -> None:
+        self.stage = stage
+        self.gateway = gateway
+        self.dead_letters = dead_letters
+        self.codec = codec
+        self.max_attempts = max_attempts
+        self.retry_backoff_sec = retry_backoff_sec
+        self.observe = observe
+        self.stats = StageStats()
+
+    async def process(self, message: OriginalMessage) -> str:
+        started = time.perf_counter()
+        try:
+            envelope = self.codec.decode(message.value)
+        except ContractError as error:
+            log.error("%s: undecodable message at %s/%s: %s", self.stage.name,
+                      message.partition, message.offset, error)  # fmt: skip
+            return self._count(IGNORED, started)
+        if envelope.notification_id:
+            self.stats.last_notification_id = max(
+                self.stats.last_notification_id, envelope.notification_id
+            )
+        if envelope.event_type not in self.stage.handles:
+            return IGNORED  # not counted: most events are someone else's
+        result = await self._handle_with_retries(envelope, message)
+        return self._count(result, started)
+
+    async def _handle_with_retries(self, envelope: Envelope, message: OriginalMessage) -> str:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                result = await self.stage.handle(envelope)
+            except DomainError as error:
+                # The domain refused: retrying cannot help.
+                return await self._give_up(envelope, message, error.code, error.message, attempt)
+            except Exception as error:  # any other failure is retried, then dead-lettered
+                log.warning(
+                    "%s: attempt %d/%d failed for %s v%d: %r",
+                    self.stage.name, attempt, self.max_attempts,
+                    envelope.meeting_id, envelope.version, error,
+                )  # fmt: skip
+                if attempt == self.max_attempts:
+                    code = type(error).__name__
+                    return await self._give_up(envelope, message, code, str(error), attempt)
+                await asyncio.sleep(self.retry_backoff_sec * 2 ** (attempt - 1))
+                continue
+            if result.rejection is not None:
+                code, reason = result.rejection
+                await self._dead_letter(envelope, message, REJECTED, code, reason, attempt)
+            return result.outcome
+        raise AssertionError("unreachable")
+
+    async def _give_up(
+        self, envelope: Envelope, message: OriginalMessage, code: str, reason: str, attempts: int
+    ) -> str:
+        try:
+            await self.gateway.call(
+                self.gateway.meetings.record_failure,
+                envelope.meeting_id,
+                EventMeta(
+                    actor=f"ia-{self.stage.name}", causation_id=str(envelope.metadata["event_id"])
+                ),
+                stage=self.stage.name,
+                input_version=envelope.version,
+                code=code[:100],
+                reason=reason[:2000],
+                attempts=attempts,
+            )
+        except Exception:  # the dead letter below still records the failure
+            log.exception("%s: could not record the failure on the meeting", self.stage.name)
+        await self._dead_letter(envelope, message, FAILED, code, reason, attempts)
+        return FAILED_OUTCOME
+
+    async def _dead_letter(
+        self,
+        envelope: Envelope,
+        message: OriginalMessage,
+        kind: str,
+        code: str,
+        reason: str,
+        attempts: int,
+    ) -> None:
+        letter = DeadLetter(
+            stage=self.stage.name,
+            kind=kind,
+            meeting_id=envelope.meeting_id,
+            event_type=envelope.event_type,
+            version=envelope.version,
+            notification_id=envelope.notification_id,
+            error_code=code,
+            error_message=reason,
+            attempts=attempts,
+            failed_at=now_iso(),
+            original=message,
+        )
+        await self.dead_letters.publish(letter)
+        self.stats.dead_letters += 1
+
+    def _count(self, outcome: str, started: float) -> str:
+        elapsed = time.perf_counter() - started
+        self.stats.outcomes[outcome] = self.stats.outcomes.get(outcome, 0) + 1
+        self.stats.seconds_total += elapsed
+        if self.observe is not None:
+            self.observe(self.stage.name, outcome, elapsed)
+        return outcome
+
+
+def stage_meta(stage: str, envelope: Envelope) -> EventMeta:
+    """Metadata for a result event: the stage is the actor, the input event the cause."""
+    return EventMeta(
+        actor=f"ia-{stage}",
+        correlation_id=envelope.metadata.get("correlation_id"),
+        causation_id=str(envelope.metadata["event_id"]),
+    )

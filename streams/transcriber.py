@@ -1,0 +1,252 @@
+"""Transcription stage: ``ChunkReceived`` → draft ``Transcribed``; ``Finished`` → final.
+
+Live drafts: each chunk is decoded together with up to ``draft_context_sec`` of the
+chunks just before it (rolling context, so words at the chunk's start are heard in
+context), and only the words that fall in the new chunk are kept. Drafts use the state of
+the stream as of the chunk's own version, so a redelivered chunk is decoded the same way.
+
+Final pass: when the meeting finishes, the whole recording (all chunks in seq order) is
+transcribed in one call, which is what makes a chunked meeting as accurate as a file
+transcribed in one go; its result replaces every draft. A ``postmeeting`` meeting, or a
+chunk that is only processed after its meeting finished, gets no draft: the final pass
+covers it.
+
+Speakers: the chunk's ``speaker_hint``; for stereo chunks without a hint, the louder
+channel of each word ("Speaker 1"/"Speaker 2"); otherwise none (the enhancer's fallback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from interview_analytics.domain.audio import BlobStore
+from interview_analytics.domain.meeting import ChunkRecord, Meeting
+from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
+from interview_analytics.streams.audio import (
+    SAMPLE_RATE,
+    AudioDecodeError,
+    DecodedAudio,
+    concatenate,
+    decode,
+)
+from interview_analytics.streams.contract import Envelope
+from interview_analytics.streams.pipeline import (
+    DUPLICATE,
+    RECORDED,
+    REJECTED_OUTCOME,
+    SKIPPED,
+    MeetingsGateway,
+    StageResult,
+    stage_meta,
+)
+from interview_analytics.streams.speech import SpeechRecognizer
+
+CHUNK_RECEIVED = "ia.meeting.ChunkReceived"
+FINISHED = "ia.meeting.Finished"
+
+
+@dataclass(frozen=True)
+class TranscriberSettings:
+    draft_context_sec: float = 8.0
+    drafts_enabled: bool = True
+
+
+class Transcriber:
+    name = "transcribe"
+    handles = frozenset({CHUNK_RECEIVED, FINISHED})
+
+    def __init__(
+        self,
+        *,
+        gateway: MeetingsGateway,
+        blobs: BlobStore,
+        recognizer: SpeechRecognizer,
+        settings: TranscriberSettings = TranscriberSettings(),
+        on_recognition: Callable[[float, float], None] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.blobs = blobs
+        self.recognizer = recognizer
+        self.settings = settings
+        self.on_recognition = on_recognition
+        """Called with (audio seconds, processing seconds) after every decode (metrics)."""
+
+    async def handle(self, envelope: Envelope) -> StageResult:
+        meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
+        if ("transcribe", envelope.version) in meeting.results.done:
+            return StageResult(DUPLICATE)
+        if envelope.event_type == FINISHED:
+            return await self._final(meeting, envelope)
+        return await self._draft(meeting, envelope)
+
+    # ------------------------------------------------------------------ drafts
+
+    async def _draft(self, meeting: Meeting, envelope: Envelope) -> StageResult:
+        version = envelope.version
+        chunk = meeting.chunks[int(envelope.fields["seq"])]
+        if not self.settings.drafts_enabled or meeting.mode == "postmeeting" or meeting.is_finished:
+            return StageResult(SKIPPED)
+        try:
+            target = await self._decode(chunk)
+        except AudioDecodeError as error:
+            recorded = await self.gateway.call(
+                self.gateway.meetings.reject_chunk,
+                meeting.meeting_id,
+                stage_meta(self.name, envelope),
+                input_version=version,
+                code=error.code,
+                reason=error.message,
+            )
+            return StageResult(
+                REJECTED_OUTCOME if recorded else DUPLICATE, (error.code, error.message)
+            )
+
+        # The stream as of this chunk's version: later chunks must not change this draft.
+        known = {c.seq: c for c in meeting.chunks.values() if c.version <= version}
+        context = await self._context(meeting, known, chunk.seq)
+        spans = chunk_spans(
+            {s: c.duration_sec for s, c in known.items()},
+            {s: c.speaker_hint for s, c in known.items()},
+            fill_gaps_with=chunk.duration_sec,
+        )
+        timeline = Timeline(spans)
+        first_seq = context[0][0] if context else chunk.seq
+        parts = [*context, (chunk.seq, target)]
+        audio = concatenate([decoded for _, decoded in parts])
+        recognition = await self.recognizer.transcribe_async(
+            audio.mono, language=meeting.language, final=False
+        )
+        self._account(recognition.audio_sec, recognition.processing_sec)
+        segments = place_segments(
+            recognition.segments,
+            offset_sec=timeline.offset_of(first_seq),
+            speaker_of=self._speaker_function(timeline, parts),
+            id_prefix=f"d{version}",
+            keep_from_sec=timeline.offset_of(chunk.seq),
+        )
+        recorded = await self.gateway.call(
+            self.gateway.meetings.record_transcript,
+            meeting.meeting_id,
+            stage_meta(self.name, envelope),
+            input_version=version,
+            seqs=[chunk.seq],
+            segments=segments,
+            final=False,
+            model=self.recognizer.model_name,
+            language=meeting.language,
+            audio_sec=chunk.duration_sec,
+            processing_sec=round(recognition.processing_sec, 4),
+        )
+        return StageResult(RECORDED if recorded else DUPLICATE)
+
+    async def _context(
+        self, meeting: Meeting, known: dict[int, ChunkRecord], seq: int
+    ) -> list[tuple[int, DecodedAudio]]:
+        """Decoded chunks just before ``seq`` (contiguous, known, not rejected)."""
+        context: list[tuple[int, DecodedAudio]] = []
+        budget = self.settings.draft_context_sec
+        previous = seq - 1
+        while previous in known and previous not in meeting.results.rejections and budget > 0:
+            try:
+                decoded = await self._decode(known[previous])
+            except AudioDecodeError:
+                break
+            context.insert(0, (previous, decoded))
+            budget -= known[previous].duration_sec
+            previous -= 1
+        return context
+
+    # ------------------------------------------------------------------ final pass
+
+    async def _final(self, meeting: Meeting, envelope: Envelope) -> StageResult:
+        chunks = [meeting.chunks[s] for s in sorted(meeting.chunks)]
+        parts: list[tuple[int, DecodedAudio]] = []
+        for chunk in chunks:
+            try:
+                decoded = (
+                    _silence(chunk.duration_sec)
+                    if chunk.seq in meeting.results.rejections
+                    else await self._decode(chunk)
+                )
+            except AudioDecodeError:
+                decoded = _silence(chunk.duration_sec)  # keep the timeline; the draft rejected it
+            parts.append((chunk.seq, decoded))
+        timeline = Timeline(
+            chunk_spans(
+                {c.seq: c.duration_sec for c in chunks}, {c.seq: c.speaker_hint for c in chunks}
+            )
+        )
+        segments = []
+        processing_sec = 0.0
+        audio = concatenate([decoded for _, decoded in parts])
+        if parts and audio.duration_sec > 0:
+            recognition = await self.recognizer.transcribe_async(
+                audio.mono, language=meeting.language, final=True
+            )
+            self._account(recognition.audio_sec, recognition.processing_sec)
+            processing_sec = recognition.processing_sec
+            segments = place_segments(
+                recognition.segments,
+                offset_sec=0.0,
+                speaker_of=self._speaker_function(timeline, parts),
+                id_prefix=f"f{envelope.version}",
+            )
+        recorded = await self.gateway.call(
+            self.gateway.meetings.record_transcript,
+            meeting.meeting_id,
+            stage_meta(self.name, envelope),
+            input_version=envelope.version,
+            seqs=[c.seq for c in chunks],
+            segments=segments,
+            final=True,
+            model=self.recognizer.model_name,
+            language=meeting.language,
+            audio_sec=round(sum(c.duration_sec for c in chunks), 4),
+            processing_sec=round(processing_sec, 4),
+        )
+        return StageResult(RECORDED if recorded else DUPLICATE)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _decode(self, chunk: ChunkRecord) -> DecodedAudio:
+        data = await asyncio.to_thread(self.blobs.get, chunk.blob_key)
+        return await asyncio.to_thread(decode, data, chunk.codec, chunk.sample_rate, chunk.channels)
+
+    def _speaker_function(
+        self, timeline: Timeline, parts: list[tuple[int, DecodedAudio]]
+    ) -> Callable[[float, float], str | None]:
+        by_seq = dict(parts)
+
+        def speaker_of(start: float, end: float) -> str | None:
+            middle = (start + end) / 2
+            span = timeline.span_at(middle)
+            if span is None:
+                return None
+            if span.speaker:
+                return span.speaker
+            decoded = by_seq.get(span.seq)
+            if decoded is None or decoded.channel_count < 2:
+                return None
+            return _louder_channel(decoded, start - span.start_sec, end - span.start_sec)
+
+        return speaker_of
+
+    def _account(self, audio_sec: float, processing_sec: float) -> None:
+        if self.on_recognition is not None:
+            self.on_recognition(audio_sec, processing_sec)
+
+
+def _silence(seconds: float) -> DecodedAudio:
+    return DecodedAudio(np.zeros((1, round(seconds * SAMPLE_RATE)), dtype=np.float32))
+
+
+def _louder_channel(decoded: DecodedAudio, start_sec: float, end_sec: float) -> str:
+    begin = max(int(start_sec * SAMPLE_RATE), 0)
+    end = max(int(end_sec * SAMPLE_RATE), begin + 1)
+    window = decoded.channels[:, begin:end]
+    energy = (window.astype(np.float64) ** 2).mean(axis=1) if window.size else np.zeros(2)
+    return f"Speaker {int(np.argmax(energy)) + 1}"
