@@ -6,7 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 TYPECHECK_TREE := build/typecheck/interview_analytics
 LAYERS := domain projections streams http connectors ops schemas
 
-.PHONY: install run test lint format typecheck bench clean
+.PHONY: install system-deps run test lint format typecheck bench clean
+
+# espeak-ng makes the test speech; Debian's package, installed once per machine.
+system-deps:
+	@command -v espeak-ng >/dev/null || { \
+		echo "installing espeak-ng (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +25,7 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/ia up
 
-test: install lint typecheck
+test: install system-deps lint typecheck
 	$(PY) -m pytest
 
 lint: install

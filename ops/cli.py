@@ -5,6 +5,8 @@
     ia worker ROLE             run one pipeline stage: transcriber, enhancer or reporter
     ia events show MEETING_ID  print a meeting's stream from the event store
     ia events tail             decode and print the meeting-events topic
+    ia dead-letters list       what the pipeline gave up on (and whether it is resolved)
+    ia dead-letters redrive    run the open failures' stages again
     ia settings                print every setting with its current value
 
 Every command reads Settings once from the environment (and ``.env`` when present).
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from interview_analytics.domain.errors import DomainError
-from interview_analytics.ops import runtime
+from interview_analytics.ops import dead_letter_commands, runtime
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
@@ -84,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     tail.add_argument("--bootstrap-servers", help="default: configured or running embedded broker")
     tail.set_defaults(handler=cmd_events_tail)
+
+    letters = commands.add_parser("dead-letters", help="list or re-drive dead letters")
+    letters_commands = letters.add_subparsers(dest="dead_letters_command", required=True)
+    listing = letters_commands.add_parser(
+        "list", help="every dead letter and whether it is resolved"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(handler=cmd_dead_letters_list)
+    again = letters_commands.add_parser("redrive", help="run open failed letters' stages again")
+    again.add_argument("--stage", choices=["transcribe", "enhance", "report"])
+    again.add_argument("--meeting", help="only this meeting id")
+    again.set_defaults(handler=cmd_dead_letters_redrive)
 
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.set_defaults(handler=cmd_settings)
@@ -237,6 +251,32 @@ def _print_event(
 def _short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------- dead letters
+
+
+def _bootstrap_or_explain(settings: Settings, command: str) -> str:
+    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    if not bootstrap:
+        print(f"ia {command}: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
+    return bootstrap
+
+
+def cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = _bootstrap_or_explain(settings, "dead-letters list")
+    if not bootstrap:
+        return 2
+    return dead_letter_commands.run_list(settings, build_meetings(settings), bootstrap, args.json)
+
+
+def cmd_dead_letters_redrive(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = _bootstrap_or_explain(settings, "dead-letters redrive")
+    if not bootstrap:
+        return 2
+    return dead_letter_commands.run_redrive(
+        settings, build_meetings(settings), bootstrap, args.stage, args.meeting
+    )
 
 
 # ---------------------------------------------------------------------- settings

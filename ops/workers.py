@@ -119,10 +119,11 @@ def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
     )
     install_stage_agent(app, runner)
 
-    @app.timer(interval=LAG_SAMPLE_INTERVAL_SEC)
     async def sample_lag() -> None:
         head = await gateway.call(meetings.recorder.max_notification_id) or 0
         metrics.observe_lag(head, runner.stats.last_notification_id)
+
+    app.timer(interval=LAG_SAMPLE_INTERVAL_SEC)(sample_lag)
 
     if metrics_port(settings, role):
         metrics.serve(metrics_port(settings, role))

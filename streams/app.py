@@ -36,11 +36,13 @@ class FaustSettings:
 
 def create_app(role: str, settings: FaustSettings) -> faust.App:
     """A Faust app for one role, with no web server, tables or leader election."""
+    datadir = settings.data_dir / "faust" / role
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"ia-{role}",
         broker=f"kafka://{settings.bootstrap_servers}",
         store="memory://",
-        datadir=str(settings.data_dir / "faust" / role),
+        datadir=str(datadir),
         web_enabled=False,
         autodiscover=False,
         topic_allow_declare=False,

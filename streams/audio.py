@@ -47,7 +47,7 @@ class DecodedAudio:
 
     @property
     def duration_sec(self) -> float:
-        return self.channels.shape[1] / SAMPLE_RATE
+        return float(self.channels.shape[1] / SAMPLE_RATE)
 
 
 def decode(

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: stores, blobs, the embedded broker."""
+"""Fixtures shared by every test folder: stores, blobs, the broker, speech model and audio."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.streams.speech import SpeechRecognizer, WhisperSettings
+from tests.speech import Interview, espeak_available, make_interview
 
 POSTGRES_TEST_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgres")
@@ -113,3 +115,20 @@ def own_broker() -> Iterator[EmbeddedBroker]:
     """A broker of this test's own, for tests that restart or kill it."""
     with EmbeddedBroker() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def recognizer() -> Iterator[SpeechRecognizer]:
+    recognizer = SpeechRecognizer(WhisperSettings())
+    recognizer.load()
+    yield recognizer
+    recognizer.close()
+
+
+@pytest.fixture(scope="session")
+def interview() -> Interview:
+    if not espeak_available():
+        pytest.fail(
+            "espeak-ng is not installed; `make test` installs it (apt-get install espeak-ng)"
+        )
+    return make_interview()

@@ -1,0 +1,165 @@
+"""``ia dead-letters list|redrive``: look at what the pipeline gave up on, and try again.
+
+Re-driving runs the stage's own code on the original message, in this process, through
+the same ``StageRunner`` (so a second failure is dead-lettered again, under the same
+letter id). A letter is *resolved* once its meeting has a result for that stage and
+input; resolved letters are skipped. Rejections (bad audio) are final and are only
+listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from interview_analytics.domain.application import Meetings
+from interview_analytics.ops.settings import Settings
+from interview_analytics.ops.workers import build_stage
+from interview_analytics.streams.contract import DEAD_LETTERS, EventCodec
+from interview_analytics.streams.dead_letters import FAILED, DeadLetter
+from interview_analytics.streams.pipeline import MeetingsGateway, StageRunner
+
+STAGE_ROLES = {"transcribe": "transcriber", "enhance": "enhancer", "report": "reporter"}
+
+
+@dataclass(frozen=True)
+class LetterStatus:
+    letter: DeadLetter
+    resolved: bool
+
+
+async def read_dead_letters(bootstrap_servers: str, idle_sec: float = 2.0) -> list[DeadLetter]:
+    """Every dead letter on the topic, the latest copy per letter id."""
+    consumer = AIOKafkaConsumer(
+        DEAD_LETTERS,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    letters: dict[str, DeadLetter] = {}
+    last = time.monotonic()
+    try:
+        while time.monotonic() - last < idle_sec:
+            batches = await consumer.getmany(timeout_ms=200)
+            for messages in batches.values():
+                for message in messages:
+                    letter = DeadLetter.from_json(message.value)
+                    letters[letter.letter_id] = letter
+                    last = time.monotonic()
+    finally:
+        await consumer.stop()
+    return list(letters.values())
+
+
+def status_of(meetings: Meetings, letters: list[DeadLetter]) -> list[LetterStatus]:
+    statuses = []
+    for letter in letters:
+        try:
+            done = meetings.get(letter.meeting_id).results.done
+        except Exception:  # the meeting itself may be unknown to this store
+            done = set()
+        statuses.append(LetterStatus(letter, (letter.stage, letter.version) in done))
+    return statuses
+
+
+def print_letters(statuses: list[LetterStatus], as_json: bool) -> None:
+    for status in statuses:
+        letter = status.letter
+        if as_json:
+            body = json.loads(letter.to_json())
+            body["resolved"] = status.resolved
+            print(json.dumps(body), flush=True)
+            continue
+        state = "resolved" if status.resolved else "open"
+        print(
+            f"{letter.letter_id}  {state:8}  {letter.kind:8}  {letter.stage:10}  "
+            f"{letter.meeting_id} v{letter.version}  {letter.error_code}: "
+            f"{letter.error_message[:80]}  (attempts {letter.attempts}, {letter.failed_at})",
+            flush=True,
+        )
+
+
+class KafkaDeadLetterSink:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+
+    async def publish(self, letter: DeadLetter) -> None:
+        await self.producer.send_and_wait(
+            DEAD_LETTERS,
+            key=letter.meeting_id.encode(),
+            value=letter.to_json(),
+            headers=[("stage", letter.stage.encode()), ("kind", letter.kind.encode())],
+        )
+
+
+async def redrive(
+    settings: Settings,
+    meetings: Meetings,
+    bootstrap_servers: str,
+    *,
+    stage: str | None = None,
+    meeting_id: str | None = None,
+) -> list[tuple[DeadLetter, str]]:
+    """Run each open, failed letter's stage again; returns (letter, outcome) pairs."""
+    letters = await read_dead_letters(bootstrap_servers)
+    todo = [
+        s.letter
+        for s in status_of(meetings, letters)
+        if not s.resolved
+        and s.letter.kind == FAILED
+        and (stage is None or s.letter.stage == stage)
+        and (meeting_id is None or s.letter.meeting_id == meeting_id)
+    ]
+    if not todo:
+        return []
+    gateway = MeetingsGateway(meetings)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    results = []
+    try:
+        runners: dict[str, StageRunner] = {}
+        for letter in todo:
+            if letter.stage not in runners:
+                runners[letter.stage] = StageRunner(
+                    build_stage(STAGE_ROLES[letter.stage], settings, gateway),
+                    gateway=gateway,
+                    dead_letters=KafkaDeadLetterSink(producer),
+                    codec=EventCodec(),
+                    max_attempts=settings.stage_max_attempts,
+                    retry_backoff_sec=settings.stage_retry_backoff_sec,
+                )
+            results.append((letter, await runners[letter.stage].process(letter.original)))
+    finally:
+        await producer.stop()
+        gateway.close()
+    return results
+
+
+def run_list(settings: Settings, meetings: Meetings, bootstrap: str, as_json: bool) -> int:
+    letters = asyncio.run(read_dead_letters(bootstrap))
+    print_letters(status_of(meetings, letters), as_json)
+    return 0
+
+
+def run_redrive(
+    settings: Settings,
+    meetings: Meetings,
+    bootstrap: str,
+    stage: str | None,
+    meeting_id: str | None,
+) -> int:
+    results = asyncio.run(
+        redrive(settings, meetings, bootstrap, stage=stage, meeting_id=meeting_id)
+    )
+    for letter, outcome in results:
+        print(
+            f"{letter.letter_id}  {letter.stage}  {letter.meeting_id} v{letter.version}: {outcome}"
+        )
+    print(f"re-driven: {len(results)}", flush=True)
+    return 0 if all(outcome != "failed" for _, outcome in results) else 1
