@@ -239,6 +239,18 @@ class Settings:
         "",
         "Competency rubric (JSON); empty = the bundled ops/config/rubric.json.",
     )
+    llm_base_url: str = setting(
+        "LLM_BASE_URL",
+        str,
+        "",
+        "OpenAI-compatible endpoint (…/v1) for an optional narrative in final reports; "
+        "empty = off.",
+    )
+    llm_api_key: Secret = setting("LLM_API_KEY", Secret, "", "API key for LLM_BASE_URL.")
+    llm_model: str = setting("LLM_MODEL", str, "gpt-4o-mini", "Model name sent to LLM_BASE_URL.")
+    llm_timeout_sec: float = setting(
+        "LLM_TIMEOUT_SEC", _positive_float, "30", "Timeout of one narrative request."
+    )
     stage_max_attempts: int = setting(
         "STAGE_MAX_ATTEMPTS",
         _positive_int,

@@ -27,6 +27,7 @@ from interview_analytics.streams.app import (
 )
 from interview_analytics.streams.contract import EventCodec
 from interview_analytics.streams.enhancer import Enhancer, EnhancerSettings
+from interview_analytics.streams.narrative import NarratorSettings, OpenAINarrator
 from interview_analytics.streams.pipeline import MeetingsGateway, Stage, StageRunner
 from interview_analytics.streams.reporter import Reporter, ReporterSettings
 from interview_analytics.streams.speech import SpeechRecognizer
@@ -81,7 +82,19 @@ def build_stage(
     if role == "enhancer":
         return Enhancer(gateway=gateway, settings=EnhancerSettings(settings.pii_masking))
     if role == "reporter":
-        return Reporter(gateway=gateway, settings=ReporterSettings(load_rubric(settings)))
+        narrator = (
+            OpenAINarrator(
+                NarratorSettings(
+                    base_url=settings.llm_base_url,
+                    api_key=str(settings.llm_api_key),
+                    model=settings.llm_model,
+                    timeout_sec=settings.llm_timeout_sec,
+                )
+            )
+            if settings.llm_base_url
+            else None
+        )
+        return Reporter(gateway=gateway, settings=ReporterSettings(load_rubric(settings), narrator))
     raise SettingsError(f"unknown worker role {role!r}; one of {', '.join(ROLES)}")
 
 

@@ -2,7 +2,8 @@
 
 Coalesced like the enhancer: a draft report is built only for the newest enhancement, so
 reports refresh as chunks arrive without one report per chunk per stage; the final
-enhancement always gets the final report.
+enhancement always gets the final report, with an LLM narrative beside it when one is
+configured (``streams/narrative.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from interview_analytics.domain.report import Rubric, build_report
 from interview_analytics.streams.contract import Envelope
+from interview_analytics.streams.narrative import OpenAINarrator, enrich
 from interview_analytics.streams.pipeline import (
     DUPLICATE,
     RECORDED,
@@ -26,6 +28,8 @@ ENHANCED = "ia.meeting.Enhanced"
 @dataclass(frozen=True)
 class ReporterSettings:
     rubric: Rubric
+    narrator: OpenAINarrator | None = None
+    """Optional LLM narrative for final reports (off unless configured)."""
 
 
 class Reporter:
@@ -53,6 +57,10 @@ class Reporter:
             rubric=self.settings.rubric,
             final=final,
         )
+        if final and self.settings.narrator is not None:
+            report = await enrich(
+                self.settings.narrator, report, enhancement.text, meeting.language
+            )
         recorded = await self.gateway.call(
             self.gateway.meetings.record_report,
             meeting.meeting_id,
