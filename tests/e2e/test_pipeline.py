@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.wer import word_error_rate
-from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.ops.embedded import EmbeddedBroker, free_port
+from interview_analytics.ops.workers import consumer_position_name
 from tests.factories import chunk, start, unique_meeting_id
 from tests.speech import Interview
 from tests.stack import Stack
@@ -27,9 +29,16 @@ pytestmark = pytest.mark.broker
 MAX_WER = 0.15  # see tests/integration/test_stages.py for the measured figure
 
 
+TRANSCRIBER_METRICS_PORT = free_port()
+
+
 @pytest.fixture
 def stack(tmp_path: Path, own_broker: EmbeddedBroker) -> Iterator[Stack]:
-    running = Stack(tmp_path, own_broker.bootstrap_servers)
+    running = Stack(
+        tmp_path,
+        own_broker.bootstrap_servers,
+        TRANSCRIBER_METRICS_PORT=str(TRANSCRIBER_METRICS_PORT),
+    )
     running.start()
     yield running
     running.stop()
@@ -90,6 +99,23 @@ def test_interview_through_the_pipeline_and_a_crashed_transcriber(
     for speaker in ("interviewer", "candidate"):
         talk = report.report["analytics"]["speakers"][speaker]["talk_sec"]
         assert abs(talk - interview.talk_sec(speaker)) <= 0.5, (speaker, talk)
+    # Every worker records how far it got, in store positions: lag reaches zero.
+    tracking = app.factory.tracking_recorder()
+    head = app.recorder.max_notification_id()
+    for role in ("transcriber", "enhancer", "reporter"):
+        stack.wait_for(
+            lambda role=role: tracking.max_tracking_id(consumer_position_name(role)) == head,
+            30,
+            f"{role} position",
+        )
+    metrics = httpx.get(f"http://127.0.0.1:{TRANSCRIBER_METRICS_PORT}/metrics").text
+    assert (
+        'agent_queue_tasks_total{queue="meeting-events",result="recorded",service="ia-transcriber"}'
+        in metrics
+    )
+    assert "ia_speech_real_time_factor_count" in metrics
+    assert 'agent_queue_pending{group="ia-transcriber",queue="meeting-events"} 0.0' in metrics
+
     kinds = [type(e).__name__ for e in app.stream(reference)]
     assert kinds.count("Finished") == 1
     assert sum(1 for e in app.stream(reference)
