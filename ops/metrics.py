@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from interview_analytics.streams.dead_letters import FAILED, REJECTED
+from interview_analytics.streams.pipeline import FAILED_OUTCOME, REJECTED_OUTCOME
 from interview_analytics.streams.relay import Relay
 
 
@@ -61,6 +63,10 @@ def serve_relay_metrics(relay: Relay, port: int, host: str = "0.0.0.0") -> Colle
     return registry
 
 
+# Outcomes that always publish a dead letter, and the letter's kind.
+DEAD_LETTERED = {REJECTED_OUTCOME: REJECTED, FAILED_OUTCOME: FAILED}
+
+
 class WorkerMetrics:
     """Metrics of one pipeline worker process (names kept from the older service's
     dashboards: ``agent_*``; new ones follow ``ia_<subsystem>_<what>_<unit>``)."""
@@ -107,6 +113,8 @@ class WorkerMetrics:
         service = f"ia-{self.role}"
         self.stage_latency.labels(service, stage).observe(seconds * 1000)
         self.tasks.labels(service, "meeting-events", outcome).inc()
+        if outcome in DEAD_LETTERED:
+            self.dead_letters.labels(stage, DEAD_LETTERED[outcome]).inc()
 
     def observe_lag(self, head: int, processed: int) -> None:
         self.pending.labels("meeting-events", f"ia-{self.role}").set(max(head - processed, 0))
