@@ -42,11 +42,13 @@ typecheck: install
 	@mkdir -p $(TYPECHECK_TREE)
 	@for layer in $(LAYERS); do ln -sfn ../../../$$layer $(TYPECHECK_TREE)/$$layer; done
 	MYPYPATH=build/typecheck $(VENV)/bin/mypy --namespace-packages --explicit-package-bases \
-		-p interview_analytics.domain -p interview_analytics.streams -p interview_analytics.ops
+		-p interview_analytics.domain -p interview_analytics.streams -p interview_analytics.ops \
+		-p interview_analytics.projections
 
 bench: install
 	$(PY) bench/bench_event_store.py
 	$(PY) bench/bench_relay.py
+	$(PY) bench/bench_pipeline.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .hypothesis

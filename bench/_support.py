@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import statistics
 import struct
 import tempfile
 import uuid
@@ -31,6 +30,7 @@ DEFAULT_POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgres")
+"""What ``--backends`` accepts."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,11 @@ def meeting_id(prefix: str = "bench") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def split(total: int, parts: int) -> list[int]:
+    """``total`` as ``parts`` near-equal non-negative integers."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (0 < pct <= 100) of a non-empty sequence."""
     ordered = sorted(values)
@@ -131,10 +136,6 @@ def ms(seconds: float) -> str:
 
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}" if seconds > 0 else "-"
-
-
-def mean(values: Sequence[float]) -> float:
-    return statistics.fmean(values) if values else 0.0
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -166,7 +167,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
 
 def _is_number(cell: str) -> bool:
     try:
-        float(cell.replace(",", ""))
+        float(cell.replace(",", "").removesuffix("%"))
     except ValueError:
         return cell == "-"
     return True

@@ -44,6 +44,7 @@ from _support import (
     postgres_reachable,
     print_table,
     rate,
+    split,
     temporary_store,
 )
 
@@ -98,10 +99,6 @@ def append_chunks(
             started = time.perf_counter()
             app.receive_chunk(command)
             latencies.append(time.perf_counter() - started)
-
-
-def split(total: int, parts: int) -> list[int]:
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def bench_receive_chunk(
@@ -281,6 +278,10 @@ def main() -> None:
     unknown = sorted(selected - set(SCENARIOS))
     if unknown:
         raise SystemExit(f"unknown scenario(s) {unknown}; use {','.join(SCENARIOS)}")
+    if min(args.threads, args.chunks_per_meeting, args.batch_aggregates) < 1:
+        raise SystemExit("--threads, --chunks-per-meeting and --batch-aggregates must be >= 1")
+    if args.events < max(args.threads, args.batch_aggregates):
+        raise SystemExit("--events must be >= --threads and >= --batch-aggregates")
     audio = pcm_audio(args.chunk_bytes)
     if "postgres" in backends:
         problem = postgres_reachable(args.postgres_url)

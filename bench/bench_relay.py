@@ -16,22 +16,33 @@ each run with a fresh broker:
   connecting and creating topics, is not timed). The store is shared between batch sizes:
   a fresh broker has a new cluster id, so the relay starts again from notification 1.
 
+What-if (not the product path, not run by default): ``--writer-mode group-commit`` keeps
+the meetings in memory (no reload per command) and appends the next chunk of ``--group``
+meetings with one ``app.save(*meetings)`` (one transaction); ``--blobs`` picks where their
+audio goes first: ``file`` (the product's ``FileBlobStore``, one fsync'd file per chunk),
+``segment`` (one fsync'd file per save) or ``none``. It shows what a group-commit writer
+in the product would reach.
+
 After every run the ``meeting-events`` topic is read back from the beginning and the
 distinct (meeting id, version) pairs are counted: "on topic" must equal the events
 appended, or the run is reported as MISSING.
 
 Run:  .venv/bin/python bench/bench_relay.py [--backends sqlite,postgres]
-      [--batch-sizes 100,500,2000] [--events N] [--relay-events N]
+      [--batch-sizes 100,500,2000] [--events N] [--relay-events N] [--runs end-to-end]
+      [--writer-mode group-commit --group 20 --blobs segment]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from _support import (
     DEFAULT_POSTGRES_URL,
@@ -42,10 +53,10 @@ from _support import (
     parse_backends,
     parse_env_pairs,
     pcm_audio,
-    percentile,
     postgres_reachable,
     print_table,
     rate,
+    split,
     temporary_store,
 )
 from aiokafka import AIOKafkaConsumer
@@ -67,7 +78,7 @@ HEADERS = [
     "seconds",
     "events/s",
     "lag s",
-    "p50 batch ms",
+    "mean batch ms",
     "on topic",
     "check",
 ]
@@ -81,7 +92,7 @@ class Result:
     events: int
     seconds: float
     lag: float | None
-    batch_latencies: list[float]
+    mean_batch_sec: float | None
     on_topic: int
 
     def row(self) -> list[object]:
@@ -93,7 +104,7 @@ class Result:
             f"{self.seconds:.2f}",
             rate(self.events, self.seconds),
             "-" if self.lag is None else f"{self.lag:.2f}",
-            ms(percentile(self.batch_latencies, 50)) if self.batch_latencies else "-",
+            "-" if self.mean_batch_sec is None else ms(self.mean_batch_sec),
             self.on_topic,
             "ok" if self.on_topic == self.events else "MISSING",
         ]
@@ -146,6 +157,12 @@ async def count_on_topic(
     return len(seen)
 
 
+def mean_batch_seconds(relay: Relay) -> float | None:
+    """Mean time per batch: read from the store → broker acknowledged → position saved."""
+    stats = relay.stats
+    return stats.batch_seconds_total / stats.batches_total if stats.batches_total else None
+
+
 async def drain(relay: Relay, head: int, poll_interval_sec: float) -> None:
     while relay.stats.position < head:
         if not await relay.publish_available():
@@ -155,24 +172,81 @@ async def drain(relay: Relay, head: int, poll_interval_sec: float) -> None:
 # ---------------------------------------------------------------------- end to end
 
 
-def writer(
-    app: Meetings,
-    meetings: int,
-    per_meeting: int,
-    audio: bytes,
-    barrier: threading.Barrier,
-    errors: list[BaseException],
+def plan_meetings(events: int, writers: int, per_meeting: int) -> list[list[int]]:
+    """Chunk counts of each writer's meetings, so that Started + chunks == ``events``."""
+    meetings = max(writers, round(events / (per_meeting + 1)))
+    chunk_counts = split(events - meetings, meetings)
+    return [chunk_counts[i::writers] for i in range(writers)]
+
+
+@dataclass(frozen=True)
+class WriterOptions:
+    group: int
+    """Meetings per ``save()`` (group-commit only)."""
+    blobs: str
+    """file, segment or none (group-commit only)."""
+    segment_dir: Path
+
+
+def command_writer(
+    app: Meetings, chunk_counts: list[int], audio: bytes, _options: WriterOptions
 ) -> None:
-    barrier.wait()
+    """The product path: one ``StartMeeting``, then ``receive_chunk`` per chunk."""
+    for count in chunk_counts:
+        mid = meeting_id()
+        app.start(StartMeeting(meeting_id=mid, language="en"))
+        for seq in range(count):
+            app.receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
+
+
+def write_segment(directory: Path, chunks: list[bytes]) -> None:
+    """What-if blob layout: a group's chunks in one file, one fsync for all of them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, _ = tempfile.mkstemp(dir=directory, prefix="segment-")
     try:
-        for _ in range(meetings):
-            mid = meeting_id()
-            app.start(StartMeeting(meeting_id=mid, language="en"))
-            for seq in range(per_meeting):
-                app.receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
-    except BaseException as error:
-        errors.append(error)
-        raise
+        os.write(fd, b"".join(chunks))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def group_commit_writer(
+    app: Meetings, chunk_counts: list[int], audio: bytes, options: WriterOptions
+) -> None:
+    """What-if, not the product path: aggregates kept in memory (no reload per command)
+    and one ``save()`` (one transaction) for the next chunk of ``group`` meetings at a
+    time. Audio goes, before the save, to the product's ``FileBlobStore`` (``file``: one
+    fsync'd file per chunk), to one fsync'd segment file per save (``segment``), or
+    nowhere (``none``)."""
+    fmt = AudioFormat()
+    sha256 = sha256_hex(audio)
+    duration = pcm_duration_sec(len(audio), fmt)
+    group, blobs = options.group, options.blobs
+    for first in range(0, len(chunk_counts), group):
+        counts = chunk_counts[first : first + group]
+        meetings = [Meeting.start(meeting_id(), language="en") for _ in counts]
+        app.save(*meetings)
+        for seq in range(max(counts)):
+            active = [m for m, count in zip(meetings, counts, strict=True) if seq < count]
+            for meeting in active:
+                outcome = meeting.receive_chunk(
+                    seq=seq,
+                    sha256=sha256,
+                    byte_length=len(audio),
+                    audio_format=fmt,
+                    duration_sec=duration,
+                )
+                if blobs == "file":
+                    app.blobs.put(outcome.blob_key, audio)
+            if blobs == "segment":
+                write_segment(options.segment_dir, [audio] * len(active))
+            app.save(*active)
+
+
+WRITERS: dict[str, Callable[[Meetings, list[int], bytes, WriterOptions], None]] = {
+    "command": command_writer,
+    "group-commit": group_commit_writer,
+}
 
 
 async def end_to_end(
@@ -182,29 +256,38 @@ async def end_to_end(
     batch_size: int,
     events: int,
     writers: int,
+    writer_mode: str,
+    group: int,
+    blobs: str,
     per_meeting: int,
     audio: bytes,
     extra_env: Mapping[str, str],
 ) -> Result:
-    # Every meeting is 1 Started + per_meeting ChunkReceived events.
-    meetings_per_writer = max(1, round(events / (per_meeting + 1) / writers))
+    plans = plan_meetings(events, writers, per_meeting)
+    write = WRITERS[writer_mode]
     with (
         temporary_store(backend, postgres_url) as store,
         EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker,
     ):
         settings = relay_settings(store, broker.bootstrap_servers, batch_size)
+        options = WriterOptions(group, blobs, store.data_dir / "segments")
         app = build_meetings(store, extra_env)
         relay = build_relay(settings, app, broker.bootstrap_servers)
         await relay.start()
         try:
             errors: list[BaseException] = []
             barrier = threading.Barrier(writers + 1)
+
+            def writer(index: int) -> None:
+                barrier.wait()
+                try:
+                    write(app, plans[index], audio, options)
+                except BaseException as error:
+                    errors.append(error)
+                    raise
+
             threads = [
-                threading.Thread(
-                    target=writer,
-                    args=(app, meetings_per_writer, per_meeting, audio, barrier, errors),
-                    name=f"writer-{i}",
-                )
+                threading.Thread(target=writer, args=(i,), name=f"writer-{i}")
                 for i in range(writers)
             ]
             for thread in threads:
@@ -221,19 +304,20 @@ async def end_to_end(
             head = await loop.run_in_executor(None, app.recorder.max_notification_id) or 0
             await drain(relay, head, settings.relay_poll_interval_sec)
             finished = time.perf_counter()
-            latencies = list(relay.stats.batch_latencies)
+            mean_batch = mean_batch_seconds(relay)
         finally:
             await relay.stop()
             app.close()
         on_topic = await count_on_topic(broker.bootstrap_servers, head)
+    label = "end-to-end" if writer_mode == "command" else f"e2e group {group} {blobs}"
     return Result(
         backend,
-        f"end-to-end x{writers}",
+        f"{label} x{writers}",
         batch_size,
         head,
         finished - started,
         finished - writers_done,
-        latencies,
+        mean_batch,
         on_topic,
     )
 
@@ -242,20 +326,19 @@ async def end_to_end(
 
 
 def prefill(app: Meetings, events: int, per_meeting: int, audio: bytes) -> int:
-    """Append ``events`` events fast (``save`` of in-memory aggregates, 20 per call)."""
+    """Append exactly ``events`` events fast: ``save()`` of 20 in-memory meetings a call."""
     fmt = AudioFormat()
     sha256 = sha256_hex(audio)
     duration = pcm_duration_sec(len(audio), fmt)
-    meetings_count = max(1, round(events / (per_meeting + 1)))
+    [chunk_counts] = plan_meetings(events, 1, per_meeting)
     group = 20
-    for first in range(0, meetings_count, group):
-        meetings = [
-            Meeting.start(meeting_id(), language="en")
-            for _ in range(min(group, meetings_count - first))
-        ]
+    for first in range(0, len(chunk_counts), group):
+        counts = chunk_counts[first : first + group]
+        meetings = [Meeting.start(meeting_id(), language="en") for _ in counts]
         app.save(*meetings)
-        for seq in range(per_meeting):
-            for meeting in meetings:
+        for seq in range(max(counts)):
+            active = [m for m, count in zip(meetings, counts, strict=True) if seq < count]
+            for meeting in active:
                 meeting.receive_chunk(
                     seq=seq,
                     sha256=sha256,
@@ -263,7 +346,7 @@ def prefill(app: Meetings, events: int, per_meeting: int, audio: bytes) -> int:
                     audio_format=fmt,
                     duration_sec=duration,
                 )
-            app.save(*meetings)
+            app.save(*active)
     return app.recorder.max_notification_id() or 0
 
 
@@ -276,12 +359,19 @@ async def relay_only(store: Store, app: Meetings, head: int, *, batch_size: int)
             started = time.perf_counter()
             await drain(relay, head, settings.relay_poll_interval_sec)
             finished = time.perf_counter()
-            latencies = list(relay.stats.batch_latencies)
+            mean_batch = mean_batch_seconds(relay)
         finally:
             await relay.stop()
         on_topic = await count_on_topic(broker.bootstrap_servers, head)
     return Result(
-        store.backend, "relay only", batch_size, head, finished - started, None, latencies, on_topic
+        store.backend,
+        "relay only",
+        batch_size,
+        head,
+        finished - started,
+        None,
+        mean_batch,
+        on_topic,
     )
 
 
@@ -298,6 +388,21 @@ def parse_args() -> argparse.Namespace:
         "--events", type=int, default=2000, help="events appended per end-to-end run"
     )
     parser.add_argument("--writers", type=int, default=4, help="writer threads end to end")
+    parser.add_argument(
+        "--writer-mode",
+        choices=sorted(WRITERS),
+        default="command",
+        help="command: Meetings.receive_chunk (the product path); group-commit: what-if",
+    )
+    parser.add_argument(
+        "--blobs",
+        choices=["file", "segment", "none"],
+        default="file",
+        help="audio blobs with --writer-mode group-commit (file = the product's FileBlobStore)",
+    )
+    parser.add_argument(
+        "--group", type=int, default=10, help="meetings per save() with --writer-mode group-commit"
+    )
     parser.add_argument(
         "--relay-events", type=int, default=20_000, help="pre-filled events for relay-only runs"
     )
@@ -329,6 +434,10 @@ async def main() -> None:
     if runs - {"end-to-end", "relay-only"}:
         raise SystemExit("--runs takes end-to-end and/or relay-only")
     extra_env = parse_env_pairs(args.env)
+    if min(args.writers, args.group, args.chunks_per_meeting) < 1 or not batch_sizes:
+        raise SystemExit("--writers, --group, --chunks-per-meeting and --batch-sizes must be >= 1")
+    if args.events < 2 * args.writers or args.relay_events < 2:
+        raise SystemExit("--events must be >= 2 x --writers and --relay-events >= 2")
     audio = pcm_audio(args.chunk_bytes)
     if "postgres" in backends:
         problem = postgres_reachable(args.postgres_url)
@@ -338,6 +447,7 @@ async def main() -> None:
 
     print(
         f"bench_relay: events={args.events} writers={args.writers} "
+        f"writer_mode={args.writer_mode} group={args.group} blobs={args.blobs} "
         f"relay_events={args.relay_events} batch_sizes={batch_sizes} "
         f"chunks_per_meeting={args.chunks_per_meeting} chunk_bytes={args.chunk_bytes} "
         f"env={extra_env or '{}'}",
@@ -359,6 +469,9 @@ async def main() -> None:
                         batch_size=batch_size,
                         events=args.events,
                         writers=args.writers,
+                        writer_mode=args.writer_mode,
+                        group=args.group,
+                        blobs=args.blobs,
                         per_meeting=args.chunks_per_meeting,
                         audio=audio,
                         extra_env=extra_env,

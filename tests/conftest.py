@@ -30,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_url" in metafunc.fixturenames:
-        chosen = [b for b in metafunc.config.getoption("--backends").split(",") if b]
+        # --backends may also name read-store backends (chdb, server): keep ours only.
+        chosen = [b for b in metafunc.config.getoption("--backends").split(",") if b in BACKENDS]
         metafunc.parametrize("store_url", chosen, indirect=True)
 
 

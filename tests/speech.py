@@ -23,11 +23,14 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("interviewer", "Good morning and thank you for joining us today."),
     ("candidate", "Good morning. Thank you for inviting me."),
     ("interviewer", "Could you tell me about your experience with streaming systems?"),
-    ("candidate", "I have worked with Kafka for five years. I was responsible for the event pipeline at my last company."),
+    ("candidate", "I have worked with Kafka for five years. "
+                  "I was responsible for the event pipeline at my last company."),
     ("interviewer", "What was the hardest problem you solved there?"),
-    ("candidate", "We had duplicate messages after every deployment. I designed an idempotent consumer and the duplicates disappeared."),
+    ("candidate", "We had duplicate messages after every deployment. "
+                  "I designed an idempotent consumer and the duplicates disappeared."),
     ("interviewer", "How do you test such a system?"),
-    ("candidate", "We run the real broker in our tests and we kill workers on purpose to check that nothing is lost."),
+    ("candidate", "We run the real broker in our tests "
+                  "and we kill workers on purpose to check that nothing is lost."),
 )  # fmt: skip
 
 

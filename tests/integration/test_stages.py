@@ -7,6 +7,7 @@ on the topic, and can be handed the same message twice (redelivery).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,18 +66,18 @@ class Harness:
             "enhance": Enhancer(gateway=self.gateway, settings=EnhancerSettings(pii_masking=True)),
             "report": Reporter(gateway=self.gateway, settings=ReporterSettings(rubric)),
         }
-        self.runners = {
-            name: StageRunner(
-                stage,
-                gateway=self.gateway,
-                dead_letters=self.dead_letters,
-                codec=self.codec,
-                max_attempts=2,
-                retry_backoff_sec=0.01,
-            )  # fmt: skip
-            for name, stage in stages.items()
-        }
+        self.runners = {name: self._runner(stage) for name, stage in stages.items()}
         self.position = 0
+
+    def _runner(self, stage: Any) -> StageRunner:
+        return StageRunner(
+            stage,
+            gateway=self.gateway,
+            dead_letters=self.dead_letters,
+            codec=self.codec,
+            max_attempts=2,
+            retry_backoff_sec=0.01,
+        )
 
     def message(self, event: object, notification_id: int) -> OriginalMessage:
         built = self.codec.message(event, notification_id)

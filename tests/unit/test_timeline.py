@@ -42,9 +42,11 @@ def test_segments_split_where_the_speaker_changes() -> None:
         )
     ]
     segments = place_segments(
-        recognized, offset_sec=10.0, speaker_of=lambda s, e: timeline.speaker_at((s + e) / 2 - 10.0),
+        recognized,
+        offset_sec=10.0,
+        speaker_of=lambda s, e: timeline.speaker_at((s + e) / 2 - 10.0),
         id_prefix="x",
-    )  # fmt: skip
+    )
     assert [(s["speaker"], s["text"], s["start_sec"], s["end_sec"]) for s in segments] == [
         ("alice", "hi there", 10.2, 11.2),
         ("bob", "hello", 12.3, 13.0),

@@ -1,0 +1,25 @@
+"""Enhancement: speaker turns, filler removal, tidying and PII masking of a transcript.
+
+Pure functions over :class:`~interview_analytics.domain.transcript.Segment` dicts, for
+Russian ("ru") and English ("en"); ``enhance`` in ``pipeline`` is the entry point. Like
+the rest of ``domain/``, nothing here does I/O or imports anything outside the standard
+library.
+"""
+
+from __future__ import annotations
+
+from interview_analytics.domain.enhance.fillers import remove_fillers
+from interview_analytics.domain.enhance.pii import Masked, mask_pii
+from interview_analytics.domain.enhance.pipeline import EnhancedTranscript, Turn, enhance
+from interview_analytics.domain.enhance.tidy import paragraphs, tidy
+
+__all__ = [
+    "EnhancedTranscript",
+    "Masked",
+    "Turn",
+    "enhance",
+    "mask_pii",
+    "paragraphs",
+    "remove_fillers",
+    "tidy",
+]

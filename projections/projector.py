@@ -1,0 +1,145 @@
+"""From meeting events to read-model rows, and the rows into the read store.
+
+``Projector.project(batch)`` folds a batch of ``(notification_id, domain event)`` pairs
+(``MeetingFolder``: version order, duplicates skipped, gaps loaded) and returns the rows
+to insert, by table:
+
+- ``event_log``: one row per applied event;
+- ``reports``: one row per ``Reported`` event;
+- ``transcript_segments``: rows for segments new or changed in the batch, tombstones for
+  segments that stopped being current (only for meetings with a ``Transcribed`` or
+  ``Enhanced`` event in the batch);
+- ``meetings``: one row per meeting touched, from its state at the end of the batch.
+
+Every row is a pure function of the events, so projecting the same events again, in
+batches of any size, leaves every ``FINAL`` query answering the same. ``ProjectionWriter``
+inserts the rows (``meetings`` last, so a reader that sees a meeting's version sees its
+other rows too). The Faust agent that feeds this lives in ``streams``/``ops``; here there
+is no Kafka and no Faust.
+
+Must not: read the clock or the environment, or talk to Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.projections import event_log, meetings, reports, transcript_segments
+from interview_analytics.projections.folding import (
+    DEFAULT_CAPACITY,
+    Load,
+    MeetingFolder,
+    MeetingState,
+)
+from interview_analytics.projections.store import REBUILD_SUFFIX, ReadStore
+from interview_analytics.projections.transcript_segments import SegmentView
+from interview_analytics.streams.contract import Envelope, EventCodec
+
+Row = dict[str, Any]
+Notified = tuple[int | None, Meeting.Event]
+"""A domain event with its position in the event store's notification log (if known)."""
+
+MEETING_TABLES = (
+    meetings.TABLE,
+    transcript_segments.TABLE,
+    reports.TABLE,
+    event_log.TABLE,
+)
+"""The tables built from meeting events (and so rebuildable by a replay)."""
+
+WRITE_ORDER = (
+    event_log.TABLE,
+    transcript_segments.TABLE,
+    reports.TABLE,
+    "dead_letters",
+    "queue_health",
+    meetings.TABLE,
+)
+
+_SEGMENT_EVENTS = (Meeting.Transcribed, Meeting.Enhanced)
+
+
+class Projector:
+    """Folds batches of meeting events into rows. One per consumer (it caches state)."""
+
+    def __init__(
+        self,
+        folder: MeetingFolder | None = None,
+        *,
+        load: Load | None = None,
+        capacity: int = DEFAULT_CAPACITY,
+        tables: Collection[str] | None = None,
+    ) -> None:
+        self.folder = folder if folder is not None else MeetingFolder(load, capacity)
+        chosen = tuple(tables) if tables is not None else MEETING_TABLES
+        unknown = set(chosen) - set(MEETING_TABLES)
+        if unknown:
+            raise ValueError(f"not built from meeting events: {sorted(unknown)}")
+        self.tables = chosen
+        self.applied = 0
+        self.duplicates = 0
+
+    def project(self, batch: Iterable[Notified]) -> dict[str, list[Row]]:
+        rows: dict[str, list[Row]] = {table: [] for table in self.tables}
+        wants = set(self.tables)
+        touched: dict[str, MeetingState] = {}
+        segments_before: dict[str, SegmentView] = {}
+        for notification_id, event in batch:
+            if self.folder.is_duplicate(event):
+                self.duplicates += 1
+                continue
+            meeting_id = event.meeting_id
+            if (
+                transcript_segments.TABLE in wants
+                and isinstance(event, _SEGMENT_EVENTS)
+                and meeting_id not in segments_before
+            ):
+                before = self.folder.state_before(event)
+                segments_before[meeting_id] = transcript_segments.segment_view(before)
+            state = self.folder.apply(event)
+            assert state is not None  # not a duplicate: checked above
+            self.applied += 1
+            touched[meeting_id] = state
+            if event_log.TABLE in wants:
+                rows[event_log.TABLE].append(event_log.event_row(event, notification_id))
+            if reports.TABLE in wants and isinstance(event, Meeting.Reported):
+                rows[reports.TABLE].append(
+                    reports.report_row(state, event.originator_version, event.timestamp)
+                )
+        for meeting_id, state in touched.items():
+            if meetings.TABLE in wants:
+                rows[meetings.TABLE].append(meetings.meeting_row(state))
+            if meeting_id in segments_before:
+                rows[transcript_segments.TABLE].extend(
+                    transcript_segments.segment_rows(segments_before[meeting_id], state)
+                )
+        return rows
+
+
+class ProjectionWriter:
+    """Inserts rows by table through the read store, one batch insert per table."""
+
+    def __init__(self, store: ReadStore, *, rebuild: bool = False) -> None:
+        self.store = store
+        self.suffix = REBUILD_SUFFIX if rebuild else ""
+
+    def write(self, rows_by_table: Mapping[str, Sequence[Row]]) -> int:
+        """Insert every table's rows (``meetings`` last); the number of rows written."""
+        order = [t for t in WRITE_ORDER if t in rows_by_table]
+        order += sorted(set(rows_by_table) - set(order))
+        written = 0
+        for table in order:
+            rows = rows_by_table[table]
+            if rows:
+                written += self.store.insert(table + self.suffix, rows)
+        return written
+
+
+def notified(codec: EventCodec, envelope: Envelope) -> Notified:
+    """A decoded ``meeting-events`` message as the projector takes it."""
+    event = codec.from_record(
+        envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
+    )
+    return envelope.notification_id, event
