@@ -16,12 +16,9 @@ each run with a fresh broker:
   connecting and creating topics, is not timed). The store is shared between batch sizes:
   a fresh broker has a new cluster id, so the relay starts again from notification 1.
 
-What-if (not the product path, not run by default): ``--writer-mode group-commit`` keeps
-the meetings in memory (no reload per command) and appends the next chunk of ``--group``
-meetings with one ``app.save(*meetings)`` (one transaction); ``--blobs`` picks where their
-audio goes first: ``file`` (the product's ``FileBlobStore``, one fsync'd file per chunk),
-``segment`` (one fsync'd file per save) or ``none``. It shows what a group-commit writer
-in the product would reach.
+``--writer-mode group-commit`` (use many ``--writers``, e.g. 32, as concurrent API
+requests would be): every writer calls ``GroupCommitter.receive_chunk`` (``ops/group_commit.py``);
+calls that arrive together are committed in one transaction with one blob flush.
 
 After every run the ``meeting-events`` topic is read back from the beginning and the
 distinct (meeting id, version) pairs are counted: "on topic" must equal the events
@@ -29,20 +26,17 @@ appended, or the run is reported as MISSING.
 
 Run:  .venv/bin/python bench/bench_relay.py [--backends sqlite,postgres]
       [--batch-sizes 100,500,2000] [--events N] [--relay-events N] [--runs end-to-end]
-      [--writer-mode group-commit --group 20 --blobs segment]
+      [--writer-mode group-commit --writers 32]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from _support import (
     DEFAULT_POSTGRES_URL,
@@ -65,6 +59,7 @@ from interview_analytics.domain.application import Meetings, ReceiveChunk, Start
 from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_relay
 from interview_analytics.streams.contract import MEETING_EVENTS, header
@@ -181,11 +176,8 @@ def plan_meetings(events: int, writers: int, per_meeting: int) -> list[list[int]
 
 @dataclass(frozen=True)
 class WriterOptions:
-    group: int
-    """Meetings per ``save()`` (group-commit only)."""
-    blobs: str
-    """file, segment or none (group-commit only)."""
-    segment_dir: Path
+    committer: GroupCommitter | None
+    """The shared group committer (``--writer-mode group-commit`` only)."""
 
 
 def command_writer(
@@ -199,48 +191,18 @@ def command_writer(
             app.receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
 
 
-def write_segment(directory: Path, chunks: list[bytes]) -> None:
-    """What-if blob layout: a group's chunks in one file, one fsync for all of them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, _ = tempfile.mkstemp(dir=directory, prefix="segment-")
-    try:
-        os.write(fd, b"".join(chunks))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def group_commit_writer(
     app: Meetings, chunk_counts: list[int], audio: bytes, options: WriterOptions
 ) -> None:
-    """What-if, not the product path: aggregates kept in memory (no reload per command)
-    and one ``save()`` (one transaction) for the next chunk of ``group`` meetings at a
-    time. Audio goes, before the save, to the product's ``FileBlobStore`` (``file``: one
-    fsync'd file per chunk), to one fsync'd segment file per save (``segment``), or
-    nowhere (``none``)."""
-    fmt = AudioFormat()
-    sha256 = sha256_hex(audio)
-    duration = pcm_duration_sec(len(audio), fmt)
-    group, blobs = options.group, options.blobs
-    for first in range(0, len(chunk_counts), group):
-        counts = chunk_counts[first : first + group]
-        meetings = [Meeting.start(meeting_id(), language="en") for _ in counts]
-        app.save(*meetings)
-        for seq in range(max(counts)):
-            active = [m for m, count in zip(meetings, counts, strict=True) if seq < count]
-            for meeting in active:
-                outcome = meeting.receive_chunk(
-                    seq=seq,
-                    sha256=sha256,
-                    byte_length=len(audio),
-                    audio_format=fmt,
-                    duration_sec=duration,
-                )
-                if blobs == "file":
-                    app.blobs.put(outcome.blob_key, audio)
-            if blobs == "segment":
-                write_segment(options.segment_dir, [audio] * len(active))
-            app.save(*active)
+    """The product's group commit (``ops/group_commit.py``): every writer thread calls
+    ``GroupCommitter.receive_chunk``; calls that arrive together share one transaction
+    and one blob flush."""
+    assert options.committer is not None
+    for count in chunk_counts:
+        mid = meeting_id()
+        app.start(StartMeeting(meeting_id=mid, language="en"))
+        for seq in range(count):
+            options.committer.receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
 
 
 WRITERS: dict[str, Callable[[Meetings, list[int], bytes, WriterOptions], None]] = {
@@ -257,8 +219,6 @@ async def end_to_end(
     events: int,
     writers: int,
     writer_mode: str,
-    group: int,
-    blobs: str,
     per_meeting: int,
     audio: bytes,
     extra_env: Mapping[str, str],
@@ -270,8 +230,9 @@ async def end_to_end(
         EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker,
     ):
         settings = relay_settings(store, broker.bootstrap_servers, batch_size)
-        options = WriterOptions(group, blobs, store.data_dir / "segments")
         app = build_meetings(store, extra_env)
+        committer = GroupCommitter(app) if writer_mode == "group-commit" else None
+        options = WriterOptions(committer)
         relay = build_relay(settings, app, broker.bootstrap_servers)
         await relay.start()
         try:
@@ -306,10 +267,12 @@ async def end_to_end(
             finished = time.perf_counter()
             mean_batch = mean_batch_seconds(relay)
         finally:
+            if committer is not None:
+                committer.close()
             await relay.stop()
             app.close()
         on_topic = await count_on_topic(broker.bootstrap_servers, head)
-    label = "end-to-end" if writer_mode == "command" else f"e2e group {group} {blobs}"
+    label = "end-to-end" if writer_mode == "command" else "e2e group commit"
     return Result(
         backend,
         f"{label} x{writers}",
@@ -392,16 +355,7 @@ def parse_args() -> argparse.Namespace:
         "--writer-mode",
         choices=sorted(WRITERS),
         default="command",
-        help="command: Meetings.receive_chunk (the product path); group-commit: what-if",
-    )
-    parser.add_argument(
-        "--blobs",
-        choices=["file", "segment", "none"],
-        default="file",
-        help="audio blobs with --writer-mode group-commit (file = the product's FileBlobStore)",
-    )
-    parser.add_argument(
-        "--group", type=int, default=10, help="meetings per save() with --writer-mode group-commit"
+        help="command: Meetings.receive_chunk per call; group-commit: GroupCommitter",
     )
     parser.add_argument(
         "--relay-events", type=int, default=20_000, help="pre-filled events for relay-only runs"
@@ -434,8 +388,8 @@ async def main() -> None:
     if runs - {"end-to-end", "relay-only"}:
         raise SystemExit("--runs takes end-to-end and/or relay-only")
     extra_env = parse_env_pairs(args.env)
-    if min(args.writers, args.group, args.chunks_per_meeting) < 1 or not batch_sizes:
-        raise SystemExit("--writers, --group, --chunks-per-meeting and --batch-sizes must be >= 1")
+    if min(args.writers, args.chunks_per_meeting) < 1 or not batch_sizes:
+        raise SystemExit("--writers, --chunks-per-meeting and --batch-sizes must be >= 1")
     if args.events < 2 * args.writers or args.relay_events < 2:
         raise SystemExit("--events must be >= 2 x --writers and --relay-events >= 2")
     audio = pcm_audio(args.chunk_bytes)
@@ -447,7 +401,7 @@ async def main() -> None:
 
     print(
         f"bench_relay: events={args.events} writers={args.writers} "
-        f"writer_mode={args.writer_mode} group={args.group} blobs={args.blobs} "
+        f"writer_mode={args.writer_mode} "
         f"relay_events={args.relay_events} batch_sizes={batch_sizes} "
         f"chunks_per_meeting={args.chunks_per_meeting} chunk_bytes={args.chunk_bytes} "
         f"env={extra_env or '{}'}",
@@ -470,8 +424,6 @@ async def main() -> None:
                         events=args.events,
                         writers=args.writers,
                         writer_mode=args.writer_mode,
-                        group=args.group,
-                        blobs=args.blobs,
                         per_meeting=args.chunks_per_meeting,
                         audio=audio,
                         extra_env=extra_env,

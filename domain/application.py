@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -29,6 +29,7 @@ from interview_analytics.domain.audio import (
 )
 from interview_analytics.domain.errors import (
     ConcurrentUpdateError,
+    DomainError,
     InvalidAudioError,
     MeetingNotFoundError,
     UnsupportedLanguageError,
@@ -136,35 +137,59 @@ class Meetings(Application[UUID]):
         raise ConcurrentUpdateError("could not start meeting", meeting_id=command.meeting_id)
 
     def receive_chunk(self, command: ReceiveChunk, meta: EventMeta = EventMeta()) -> ChunkOutcome:
-        fmt = command.audio_format
-        if fmt.codec == PCM:
-            duration = pcm_duration_sec(len(command.audio), fmt)
-        elif command.duration_sec is None or command.duration_sec <= 0 or not command.audio:
-            raise InvalidAudioError("container audio needs a probed, positive duration")
-        else:
-            duration = command.duration_sec
-        sha256 = sha256_hex(command.audio)
-
-        def receive(meeting: Meeting) -> ChunkOutcome:
-            return meeting.receive_chunk(
-                seq=command.seq,
-                sha256=sha256,
-                byte_length=len(command.audio),
-                audio_format=fmt,
-                duration_sec=duration,
-                idempotency_key=command.idempotency_key,
-                speaker_hint=command.speaker_hint,
-                meta=meta,
-            )
+        receive = _chunk_command(command, meta)
 
         def store_audio(meeting: Meeting, outcome: ChunkOutcome) -> None:
-            # Claim-check: the blob is written before the event that points to it is
-            # saved. A crash in between leaves an orphan blob under a content-addressed
-            # key, which the retry overwrites with the same bytes.
+            # Claim-check: the blob is written (durably) before the event that points to
+            # it is saved. A crash in between leaves an orphan blob under a
+            # content-addressed key, which the retry overwrites with the same bytes.
             if not outcome.duplicate:
                 self.blobs.put(outcome.blob_key, command.audio)
 
         return self._update(command.meeting_id, receive, before_save=store_audio)
+
+    def receive_chunks(
+        self, commands: Sequence[tuple[ReceiveChunk, EventMeta]]
+    ) -> list[ChunkOutcome | DomainError]:
+        """Group commit: many chunk commands, one transaction and one blob flush.
+
+        Each meeting is loaded once and every command runs on it in order; the audio of
+        all new chunks is stored with one durable flush, then every changed meeting is
+        saved in one transaction. A refused command gets its error in its slot and does
+        not hold the others back. If another writer got in first (optimistic-concurrency
+        conflict), the batch falls back to one command at a time, with retries.
+        """
+        loaded: dict[str, Meeting] = {}
+        results: list[ChunkOutcome | DomainError] = []
+        new_audio: list[tuple[str, bytes]] = []
+        for command, meta in commands:
+            try:
+                meeting = loaded.get(command.meeting_id) or self.get(command.meeting_id)
+                loaded[command.meeting_id] = meeting
+                outcome = _chunk_command(command, meta)(meeting)
+            except DomainError as error:
+                results.append(error)
+                continue
+            results.append(outcome)
+            if not outcome.duplicate:
+                new_audio.append((outcome.blob_key, command.audio))
+        changed = [m for m in loaded.values() if m.pending_events]
+        if not changed:
+            return results
+        self.blobs.put_many(new_audio)
+        try:
+            self.save(*changed)
+        except IntegrityError:
+            return [self._receive_or_error(command, meta) for command, meta in commands]
+        return results
+
+    def _receive_or_error(
+        self, command: ReceiveChunk, meta: EventMeta
+    ) -> ChunkOutcome | DomainError:
+        try:
+            return self.receive_chunk(command, meta)
+        except DomainError as error:
+            return error
 
     def finish(
         self, meeting_id: str, *, reason: str = "client", meta: EventMeta = EventMeta()
@@ -233,3 +258,29 @@ class Meetings(Application[UUID]):
                 continue
             return outcome
         raise ConcurrentUpdateError("too many concurrent updates", meeting_id=meeting_id)
+
+
+def _chunk_command(command: ReceiveChunk, meta: EventMeta) -> Callable[[Meeting], ChunkOutcome]:
+    """The aggregate call for one chunk, with duration and hash computed once."""
+    fmt = command.audio_format
+    if fmt.codec == PCM:
+        duration = pcm_duration_sec(len(command.audio), fmt)
+    elif command.duration_sec is None or command.duration_sec <= 0 or not command.audio:
+        raise InvalidAudioError("container audio needs a probed, positive duration")
+    else:
+        duration = command.duration_sec
+    sha256 = sha256_hex(command.audio)
+
+    def receive(meeting: Meeting) -> ChunkOutcome:
+        return meeting.receive_chunk(
+            seq=command.seq,
+            sha256=sha256,
+            byte_length=len(command.audio),
+            audio_format=fmt,
+            duration_sec=duration,
+            idempotency_key=command.idempotency_key,
+            speaker_hint=command.speaker_hint,
+            meta=meta,
+        )
+
+    return receive

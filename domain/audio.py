@@ -8,6 +8,7 @@ OGG/Opus, MP3, WebM) is an adapter's job; raw PCM duration is arithmetic and liv
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,6 +78,10 @@ class BlobStore(Protocol):
     idempotent: writing the same key with the same bytes twice is harmless."""
 
     def put(self, key: str, data: bytes) -> None: ...
+
+    def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Like ``put`` for each item; all are durable when it returns (one flush)."""
+        ...
 
     def get(self, key: str) -> bytes: ...
 

@@ -61,8 +61,17 @@ class EventMeta:
     causation_id: str | None = None
 
 
+class _Shared:
+    """Frozen records are shared, not copied, when eventsourcing deep-copies a cached
+    aggregate: copying every chunk of a long meeting on each command would make appends
+    slower as meetings grow. Their nested dicts are never mutated after creation."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
 @dataclass(frozen=True)
-class ChunkRecord:
+class ChunkRecord(_Shared):
     seq: int
     version: int
     sha256: str
@@ -106,7 +115,7 @@ class FinishOutcome:
 
 
 @dataclass(frozen=True)
-class Transcription:
+class Transcription(_Shared):
     version: int
     input_version: int
     seqs: tuple[int, ...]
@@ -117,7 +126,7 @@ class Transcription:
 
 
 @dataclass(frozen=True)
-class Enhancement:
+class Enhancement(_Shared):
     version: int
     input_version: int
     text: str
@@ -127,7 +136,7 @@ class Enhancement:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(_Shared):
     version: int
     input_version: int
     report: dict[str, Any]
@@ -135,7 +144,7 @@ class Report:
 
 
 @dataclass(frozen=True)
-class Rejection:
+class Rejection(_Shared):
     seq: int
     version: int
     input_version: int
@@ -144,7 +153,7 @@ class Rejection:
 
 
 @dataclass(frozen=True)
-class Failure:
+class Failure(_Shared):
     stage: str
     version: int
     input_version: int

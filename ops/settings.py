@@ -102,6 +102,13 @@ class Settings:
         "Event store: empty = sqlite:///<DATA_DIR>/events.sqlite3; or "
         "postgresql://user:password@host:port/db[?schema=name].",
     )
+    event_store_cache_size: int = setting(
+        "EVENT_STORE_CACHE_SIZE",
+        _non_negative_int,
+        "1000",
+        "Meetings kept in memory between commands (fast-forwarded from the store on use; "
+        "0 = reload every time).",
+    )
     kafka_bootstrap_servers: str = setting(
         "KAFKA_BOOTSTRAP_SERVERS",
         str,

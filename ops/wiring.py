@@ -25,7 +25,12 @@ def build_meetings(settings: Settings) -> Meetings:
     url = settings.resolved_event_store_url
     event_store.prepare(url)
     return Meetings(
-        env=event_store.eventsourcing_env(url),
+        env={
+            **event_store.eventsourcing_env(url),
+            # Cached meetings are fast-forwarded with the events other processes stored
+            # since, so the cache is safe with several writers of one meeting.
+            "AGGREGATE_CACHE_MAXSIZE": str(settings.event_store_cache_size or ""),
+        },
         blobs=FileBlobStore(settings.blob_dir),
         languages=language_policy(settings),
     )

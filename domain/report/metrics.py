@@ -28,6 +28,9 @@ LOW_CONFIDENCE = 0.5
 """A recognised word with a lower probability counts as low-confidence."""
 
 
+MIN_TALK_FOR_RATE_SEC = 1.0
+
+
 @dataclass(frozen=True)
 class Question:
     speaker: str
@@ -172,7 +175,8 @@ def speaker_stats(
             talk_share=share(talk / total_talk) if total_talk > 0 else 0.0,
             turns=len(own),
             words=words,
-            wpm=round(words / (talk / 60), 1) if talk > 0 else 0.0,
+            # Below a second of speech a rate is noise (and can overflow): report 0.
+            wpm=round(words / (talk / 60), 1) if talk >= MIN_TALK_FOR_RATE_SEC else 0.0,
             longest_monologue_sec=seconds(
                 max(run.duration_sec for run in runs if run.speaker == speaker)
             ),

@@ -35,6 +35,8 @@ KEYS = st.none() | st.sampled_from(["k1", "k2", "k3"])
 class NullBlobs:
     def put(self, key: str, data: bytes) -> None: ...
 
+    def put_many(self, items: object) -> None: ...
+
     def get(self, key: str) -> bytes:
         raise KeyError(key)
 

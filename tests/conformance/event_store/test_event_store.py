@@ -145,3 +145,70 @@ def test_the_claim_check_blob_exists_before_the_event(store_url: str, meetings_o
     app.save = save_and_look  # type: ignore[method-assign]
     app.receive_chunk(chunk(meeting_id, 0))
     assert seen_at_save == [True]
+
+
+def test_group_commit_answers_each_caller_as_receive_chunk_would(
+    store_url: str, meetings_on: OpenApp
+) -> None:
+    from interview_analytics.domain.errors import ChunkConflictError, MeetingNotFoundError
+    from interview_analytics.ops.group_commit import GroupCommitter
+
+    app = meetings_on(store_url)
+    meeting_ids = [unique_meeting_id() for _ in range(8)]
+    for meeting_id in meeting_ids:
+        app.start(start(meeting_id))
+    committer = GroupCommitter(app)
+    barrier = threading.Barrier(len(meeting_ids))
+
+    def send(meeting_id: str) -> list[object]:
+        barrier.wait()
+        answers: list[object] = []
+        for seq in range(15):
+            answers.append(committer.receive_chunk(chunk(meeting_id, seq)))
+        answers.append(committer.receive_chunk(chunk(meeting_id, 3)))  # duplicate
+        for bad in (chunk(meeting_id, 3, tone=999), chunk("no-such-meeting", 0)):
+            try:
+                committer.receive_chunk(bad)
+            except (ChunkConflictError, MeetingNotFoundError) as error:
+                answers.append(type(error))
+        return answers
+
+    try:
+        with ThreadPoolExecutor(len(meeting_ids)) as pool:
+            all_answers = list(pool.map(send, meeting_ids))
+    finally:
+        committer.close()
+    assert committer.batches < committer.commands  # callers did share transactions
+    for meeting_id, answers in zip(meeting_ids, all_answers, strict=True):
+        assert [a.seq for a in answers[:15]] == list(range(15))  # type: ignore[attr-defined]
+        assert answers[15].duplicate  # type: ignore[attr-defined]
+        assert answers[16:] == [ChunkConflictError, MeetingNotFoundError]
+        meeting = app.get(meeting_id)
+        assert sorted(meeting.chunks) == list(range(15))
+        for record in meeting.chunks.values():
+            assert app.blobs.exists(record.blob_key)
+        versions = [e.originator_version for e in app.stream(meeting_id)]
+        assert versions == list(range(1, 17))
+
+
+def test_a_batch_that_loses_a_race_falls_back_to_single_commands(
+    store_url: str, meetings_on: OpenApp
+) -> None:
+    from interview_analytics.domain.meeting import EventMeta
+
+    app, other = meetings_on(store_url), meetings_on(store_url)
+    meeting_id = unique_meeting_id()
+    app.start(start(meeting_id))
+    app.get(meeting_id)  # cached at version 1 in `app`
+    original_save = app.save
+    raced = []
+
+    def save_after_a_rival(*aggregates: Meeting) -> object:
+        if not raced:
+            raced.append(other.receive_chunk(chunk(meeting_id, 99)))
+        return original_save(*aggregates)
+
+    app.save = save_after_a_rival  # type: ignore[method-assign]
+    results = app.receive_chunks([(chunk(meeting_id, seq), EventMeta()) for seq in (0, 1)])
+    assert [r.seq for r in results] == [0, 1]  # type: ignore[union-attr]
+    assert sorted(app.get(meeting_id).chunks) == [0, 1, 99]
