@@ -112,18 +112,16 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    bootstrap = _bootstrap_or_explain(settings, "worker")
     if not bootstrap:
-        print("ia worker: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
         return 2
     run_worker(args.role, settings, bootstrap)
     return 0
 
 
 def cmd_relay(settings: Settings, args: argparse.Namespace) -> int:
-    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    bootstrap = _bootstrap_or_explain(settings, "relay")
     if not bootstrap:
-        print("ia relay: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
         return 2
     asyncio.run(_run_relay(settings, build_meetings(settings), bootstrap))
     return 0
@@ -168,16 +166,8 @@ def cmd_events_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_events_tail(settings: Settings, args: argparse.Namespace) -> int:
-    bootstrap = (
-        args.bootstrap_servers
-        or settings.kafka_bootstrap_servers
-        or runtime.bootstrap_servers(settings.data_dir)
-    )
+    bootstrap = args.bootstrap_servers or _bootstrap_or_explain(settings, "events tail")
     if not bootstrap:
-        print(
-            "ia events tail: no broker (set KAFKA_BOOTSTRAP_SERVERS or run `ia up`)",
-            file=sys.stderr,
-        )
         return 2
     return asyncio.run(_tail(bootstrap, args))
 
@@ -257,6 +247,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _bootstrap_or_explain(settings: Settings, command: str) -> str:
+    """The configured broker, else the one `ia up` is running; empty (and said why) if none."""
     bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
     if not bootstrap:
         print(f"ia {command}: set KAFKA_BOOTSTRAP_SERVERS or run `ia up`", file=sys.stderr)
