@@ -7,6 +7,7 @@
     ia events tail             decode and print the meeting-events topic
     ia dead-letters list       what the pipeline gave up on (and whether it is resolved)
     ia dead-letters redrive    run the open failures' stages again
+    ia replay [TABLE …]        rebuild ClickHouse projections from the event store
     ia settings                print every setting with its current value
 
 Every command reads Settings once from the environment (and ``.env`` when present).
@@ -20,6 +21,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,10 @@ from interview_analytics.ops.settings import Settings, SettingsError, describe, 
 from interview_analytics.ops.supervisor import run_stack
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
 from interview_analytics.ops.workers import ROLES, run_worker
+from interview_analytics.projections.folding import events_from
+from interview_analytics.projections.projector import MEETING_TABLES
+from interview_analytics.projections.replay import replay, stored_events
+from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
 from interview_analytics.streams.topics import ensure_topics
 
@@ -98,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--stage", choices=["transcribe", "enhance", "report"])
     again.add_argument("--meeting", help="only this meeting id")
     again.set_defaults(handler=cmd_dead_letters_redrive)
+
+    replay_cmd = commands.add_parser(
+        "replay", help="rebuild ClickHouse projections from the event store (all, or some)"
+    )
+    replay_cmd.add_argument("tables", nargs="*", help=f"default: {', '.join(MEETING_TABLES)}")
+    replay_cmd.set_defaults(handler=cmd_replay)
 
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.set_defaults(handler=cmd_settings)
@@ -268,6 +280,50 @@ def cmd_dead_letters_redrive(settings: Settings, args: argparse.Namespace) -> in
     return dead_letter_commands.run_redrive(
         settings, build_meetings(settings), bootstrap, args.stage, args.meeting
     )
+
+
+# ---------------------------------------------------------------------- replay
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    unknown = sorted(set(args.tables) - set(MEETING_TABLES))
+    if unknown:
+        print(
+            f"ia replay: unknown projection(s) {unknown}; one of {MEETING_TABLES}", file=sys.stderr
+        )
+        return 2
+    meetings = build_meetings(settings)
+    head = meetings.recorder.max_notification_id() or 0
+    store = ReadStore.connect(settings.resolved_clickhouse_url)
+    started = time.monotonic()
+    shown = [0.0]
+
+    def progress(done: int, seconds: float) -> None:
+        if time.monotonic() - shown[0] < 0.5 and done < head:
+            return
+        shown[0] = time.monotonic()
+        width = 30
+        filled = int(width * done / head) if head else width
+        rate = done / seconds if seconds > 0 else 0.0
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\r[{bar}] {done}/{head} events, {rate:,.0f} events/s", end="", flush=True)
+
+    try:
+        store.migrate()
+        stats = replay(
+            store,
+            stored_events(meetings),
+            args.tables or None,
+            progress,
+            load=events_from(meetings),
+        )
+    finally:
+        store.close()
+    print(
+        f"\nreplayed {stats.events} events into {', '.join(stats.tables)} "
+        f"in {time.monotonic() - started:.1f} s ({stats.events_per_sec:,.0f} events/s)"
+    )
+    return 0
 
 
 # ---------------------------------------------------------------------- settings

@@ -109,6 +109,13 @@ class Settings:
         "Meetings kept in memory between commands (fast-forwarded from the store on use; "
         "0 = reload every time).",
     )
+    clickhouse_url: Secret = setting(
+        "CLICKHOUSE_URL",
+        Secret,
+        "",
+        "Read store: empty = chdb:///<DATA_DIR>/clickhouse (embedded); or "
+        "http(s)://user:password@host:8123/database for a ClickHouse server.",
+    )
     kafka_bootstrap_servers: str = setting(
         "KAFKA_BOOTSTRAP_SERVERS",
         str,
@@ -329,6 +336,12 @@ class Settings:
         if self.event_store_url:
             return str(self.event_store_url)
         return f"sqlite:///{(self.data_dir / 'events.sqlite3').resolve()}"
+
+    @property
+    def resolved_clickhouse_url(self) -> str:
+        if self.clickhouse_url:
+            return str(self.clickhouse_url)
+        return f"chdb:///{(self.data_dir / 'clickhouse').resolve()}"
 
     @property
     def blob_dir(self) -> Path:

@@ -109,3 +109,40 @@ def test_bad_settings_fail_with_every_problem_listed(env: dict[str, str]) -> Non
     assert result.returncode == 2
     assert "RELAY_BATCH_SIZE" in result.stderr
     assert "LOG_FORMAT" in result.stderr
+
+
+def test_replay_rebuilds_the_read_models_from_the_event_store(env: dict[str, str]) -> None:
+    from interview_analytics.projections.queries import Queries
+    from interview_analytics.projections.store import ReadStore
+
+    data_dir = Path(env["DATA_DIR"])
+    app = Meetings(
+        env=eventsourcing_env(f"sqlite:///{data_dir / 'events.sqlite3'}"),
+        blobs=FileBlobStore(data_dir / "blobs"),
+    )
+    meeting_ids = [unique_meeting_id("replay") for _ in range(3)]
+    for meeting_id in meeting_ids:
+        app.start(start(meeting_id))
+        for seq in range(4):
+            app.receive_chunk(chunk(meeting_id, seq))
+    app.finish(meeting_ids[0])
+
+    for _ in range(2):  # a second replay swaps in identical tables
+        result = ia("replay", env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "replayed 16 events" in result.stdout
+        assert "events/s" in result.stdout
+
+    store = ReadStore.connect(f"chdb:///{(data_dir / 'clickhouse').resolve()}")
+    try:
+        queries = Queries(store)
+        views = {m: queries.get_meeting(m) for m in meeting_ids}
+        assert views[meeting_ids[0]].status == "finalizing"  # type: ignore[union-attr]
+        assert {v.status for m, v in views.items() if m != meeting_ids[0]} == {"processing"}  # type: ignore[union-attr]
+        assert len(queries.list_meetings(limit=10).items) == 3
+    finally:
+        store.close()
+
+    refused = ia("replay", "no_such_table", env=env)
+    assert refused.returncode == 2
+    assert "unknown projection" in refused.stderr
