@@ -39,7 +39,7 @@ from interview_analytics.projections.projector import MEETING_TABLES
 from interview_analytics.projections.replay import replay, stored_events
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
-from interview_analytics.streams.topics import ensure_topics
+from interview_analytics.streams.topics import ensure_topics, read_from_beginning
 
 log = logging.getLogger("ia")
 
@@ -185,41 +185,25 @@ def cmd_events_tail(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _tail(bootstrap_servers: str, args: argparse.Namespace) -> int:
-    from aiokafka import AIOKafkaConsumer
-
     codec = EventCodec()
-    consumer = AIOKafkaConsumer(
+    records = read_from_beginning(
+        bootstrap_servers,
         MEETING_EVENTS,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
+        idle_sec=args.idle_sec,
+        follow=args.follow,
+        stop=_stop_on_signals(),
     )
-    await consumer.start()
-    stop = _stop_on_signals()
-    idle_since = asyncio.get_running_loop().time()
-    try:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=250)
-            now = asyncio.get_running_loop().time()
-            if batches:
-                idle_since = now
-            elif not args.follow and now - idle_since > args.idle_sec:
-                break
-            for messages in batches.values():
-                for message in messages:
-                    envelope = codec.decode(message.value)
-                    if args.meeting and envelope.meeting_id != args.meeting:
-                        continue
-                    _print_event(
-                        envelope.event_type,
-                        envelope.metadata,
-                        envelope.fields,
-                        as_json=args.json,
-                        where=f"p{message.partition}@{message.offset}",
-                    )
-    finally:
-        await consumer.stop()
+    async for record in records:
+        envelope = codec.decode(record.value)
+        if args.meeting and envelope.meeting_id != args.meeting:
+            continue
+        _print_event(
+            envelope.event_type,
+            envelope.metadata,
+            envelope.fields,
+            as_json=args.json,
+            where=f"p{record.partition}@{record.offset}",
+        )
     return 0
 
 

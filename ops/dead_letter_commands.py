@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.settings import Settings
@@ -22,6 +21,7 @@ from interview_analytics.ops.workers import build_stage
 from interview_analytics.streams.contract import DEAD_LETTERS, EventCodec
 from interview_analytics.streams.dead_letters import FAILED, DeadLetter
 from interview_analytics.streams.pipeline import MeetingsGateway, StageRunner
+from interview_analytics.streams.topics import read_from_beginning
 
 STAGE_ROLES = {"transcribe": "transcriber", "enhance": "enhancer", "report": "reporter"}
 
@@ -34,26 +34,10 @@ class LetterStatus:
 
 async def read_dead_letters(bootstrap_servers: str, idle_sec: float = 2.0) -> list[DeadLetter]:
     """Every dead letter on the topic, the latest copy per letter id."""
-    consumer = AIOKafkaConsumer(
-        DEAD_LETTERS,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     letters: dict[str, DeadLetter] = {}
-    last = time.monotonic()
-    try:
-        while time.monotonic() - last < idle_sec:
-            batches = await consumer.getmany(timeout_ms=200)
-            for messages in batches.values():
-                for message in messages:
-                    letter = DeadLetter.from_json(message.value)
-                    letters[letter.letter_id] = letter
-                    last = time.monotonic()
-    finally:
-        await consumer.stop()
+    async for record in read_from_beginning(bootstrap_servers, DEAD_LETTERS, idle_sec=idle_sec):
+        letter = DeadLetter.from_json(record.value)
+        letters[letter.letter_id] = letter
     return list(letters.values())
 
 

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from interview_analytics.domain.application import Meetings
@@ -84,12 +84,9 @@ class MeetingsGateway:
 
 @dataclass
 class StageStats:
-    """Counters the metrics collector reads; updated on the event loop only."""
+    """How far the stage got (store position); updated on the event loop only."""
 
-    outcomes: dict[str, int] = field(default_factory=dict)
     last_notification_id: int = 0
-    seconds_total: float = 0.0
-    dead_letters: int = 0
 
 
 class StageRunner:
@@ -120,7 +117,7 @@ class StageRunner:
         except ContractError as error:
             log.error("%s: undecodable message at %s/%s: %s", self.stage.name,
                       message.partition, message.offset, error)  # fmt: skip
-            return self._count(IGNORED, started)
+            return self._observed(IGNORED, started)
         if envelope.notification_id:
             self.stats.last_notification_id = max(
                 self.stats.last_notification_id, envelope.notification_id
@@ -128,7 +125,7 @@ class StageRunner:
         if envelope.event_type not in self.stage.handles:
             return IGNORED  # not counted: most events are someone else's
         result = await self._handle_with_retries(envelope, message)
-        return self._count(result, started)
+        return self._observed(result, started)
 
     async def _handle_with_retries(self, envelope: Envelope, message: OriginalMessage) -> str:
         for attempt in range(1, self.max_attempts + 1):
@@ -198,14 +195,11 @@ class StageRunner:
             original=message,
         )
         await self.dead_letters.publish(letter)
-        self.stats.dead_letters += 1
 
-    def _count(self, outcome: str, started: float) -> str:
-        elapsed = time.perf_counter() - started
-        self.stats.outcomes[outcome] = self.stats.outcomes.get(outcome, 0) + 1
-        self.stats.seconds_total += elapsed
+    def _observed(self, outcome: str, started: float) -> str:
+        """Report the outcome and its time to the metrics, and pass it on."""
         if self.observe is not None:
-            self.observe(self.stage.name, outcome, elapsed)
+            self.observe(self.stage.name, outcome, time.perf_counter() - started)
         return outcome
 
 

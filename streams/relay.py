@@ -53,7 +53,6 @@ class RelayStats:
     broker_resets: int = 0
     errors_total: int = 0
     last_error: str | None = None
-    last_batch_at: float | None = None
     batches_total: int = 0
     batch_seconds_total: float = 0.0
     """Time from reading a batch to the broker's acknowledgement and the position update."""
@@ -174,7 +173,6 @@ class Relay:
         self.stats.position = last
         self.stats.head = max(self.stats.head, last)
         self.stats.published_total += len(notifications)
-        self.stats.last_batch_at = time.time()
         self.stats.batches_total += 1
         self.stats.batch_seconds_total += time.perf_counter() - started
 

@@ -1,4 +1,4 @@
-"""Explicit topic creation.
+"""Explicit topic creation, and reading a topic back from its start.
 
 Brokers that auto-create topics do it with their own partition count (Tansu does), which
 would silently change how meetings spread over partitions; so every topic the system uses
@@ -7,10 +7,13 @@ is created up front with the configured partitions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -75,3 +78,41 @@ async def ensure_topics(
         return [s.name for s in wanted]
     finally:
         await admin.close()
+
+
+async def read_from_beginning(
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    idle_sec: float,
+    follow: bool = False,
+    stop: asyncio.Event | None = None,
+) -> AsyncIterator[Any]:
+    """Every record of ``topic`` from its first offset, without a consumer group.
+
+    Ends after ``idle_sec`` with nothing new (unless ``follow``) or when ``stop`` is set.
+    The end is found by quiet, not by end offsets: Tansu reports those wrongly once a
+    partition holds multi-record batches.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    loop = asyncio.get_running_loop()
+    idle_since = loop.time()
+    try:
+        while stop is None or not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=250)
+            if batches:
+                idle_since = loop.time()
+            elif not follow and loop.time() - idle_since > idle_sec:
+                return
+            for records in batches.values():
+                for record in records:
+                    yield record
+    finally:
+        await consumer.stop()
