@@ -46,6 +46,8 @@ from interview_analytics.streams.pipeline import (
 from interview_analytics.streams.speech import SpeechRecognizer
 
 CHUNK_RECEIVED = "ia.meeting.ChunkReceived"
+DECODED_CHUNK_CACHE = 32
+"""Decoded chunks kept for draft context (2 s of 16 kHz float32 is 128 KB)."""
 FINISHED = "ia.meeting.Finished"
 
 
@@ -73,6 +75,7 @@ class Transcriber:
         self.recognizer = recognizer
         self.settings = settings
         self.on_recognition = on_recognition
+        self._decoded: dict[str, DecodedAudio] = {}
         """Called with (audio seconds, processing seconds) after every decode (metrics)."""
 
     async def handle(self, envelope: Envelope) -> StageResult:
@@ -213,8 +216,18 @@ class Transcriber:
     # ------------------------------------------------------------------ helpers
 
     async def _decode(self, chunk: ChunkRecord) -> DecodedAudio:
-        data = await asyncio.to_thread(self.blobs.get, chunk.blob_key)
-        return await asyncio.to_thread(decode, data, chunk.codec, chunk.sample_rate, chunk.channels)
+        """Decoded audio of a chunk; the last few are kept, since each draft decodes the
+        chunks before it again as context (blob keys are content addressed)."""
+        cached = self._decoded.pop(chunk.blob_key, None)
+        if cached is None:
+            data = await asyncio.to_thread(self.blobs.get, chunk.blob_key)
+            cached = await asyncio.to_thread(
+                decode, data, chunk.codec, chunk.sample_rate, chunk.channels
+            )
+        self._decoded[chunk.blob_key] = cached  # most recently used last
+        while len(self._decoded) > DECODED_CHUNK_CACHE:
+            self._decoded.pop(next(iter(self._decoded)))
+        return cached
 
     def _speaker_function(
         self, timeline: Timeline, parts: list[tuple[int, DecodedAudio]]
