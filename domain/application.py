@@ -83,6 +83,8 @@ class StartMeeting:
     consent: str = "unknown"
     context: Mapping[str, Any] | None = None
     recipients: tuple[str, ...] | list[str] | None = None
+    tenant: str | None = None
+    """The caller's tenant (multi-tenant front door); recorded on ``Started``."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,10 @@ class Meetings(Application[UUID]):
         for _ in range(MAX_CONFLICT_RETRIES):
             existing = self._find(command.meeting_id)
             if existing is not None:
-                return existing.confirm_start(**settings)
-            meeting = Meeting.start(command.meeting_id, meta=meta, **settings)
+                return existing.confirm_start(**settings, tenant=command.tenant)
+            meeting = Meeting.start(
+                command.meeting_id, meta=meta, tenant=command.tenant, **settings
+            )
             try:
                 self.save(meeting)
             except IntegrityError:

@@ -201,6 +201,9 @@ class Meeting(Aggregate):
         consent: str
         context: dict[str, Any]
         recipients: list[str]
+        tenant: str | None = None
+        """Who owns the meeting when the front door is multi-tenant; None = nobody in
+        particular (events stored before the field existed read as None)."""
 
     class ChunkReceived(Event):
         seq: int
@@ -349,6 +352,7 @@ class Meeting(Aggregate):
         actor: str | None,
         correlation_id: str | None,
         causation_id: str | None,
+        tenant: str | None = None,
     ) -> None:
         self._event_kinds: dict[int, str] = {}
         self.meeting_id = meeting_id
@@ -357,6 +361,7 @@ class Meeting(Aggregate):
         self.consent = consent
         self.context = context
         self.recipients = recipients
+        self.tenant = tenant
         self.started_by = actor
         self.status = Status.QUEUED
         self.chunks: dict[int, ChunkRecord] = {}
@@ -374,6 +379,7 @@ class Meeting(Aggregate):
         consent: str = "unknown",
         context: dict[str, Any] | None = None,
         recipients: list[str] | None = None,
+        tenant: str | None = None,
         meta: EventMeta = EventMeta(),
     ) -> Meeting:
         validate_meeting_id(meeting_id)
@@ -383,6 +389,7 @@ class Meeting(Aggregate):
             id=cls.create_id(meeting_id),
             meeting_id=meeting_id,
             **settings,
+            tenant=tenant,
             **_meta_kwargs(meta),
         )
 
@@ -400,8 +407,14 @@ class Meeting(Aggregate):
         consent: str = "unknown",
         context: dict[str, Any] | None = None,
         recipients: list[str] | None = None,
+        tenant: str | None = None,
     ) -> StartOutcome:
-        """A repeated start: identical payload → the original outcome, otherwise refused."""
+        """A repeated start: identical payload → the original outcome, otherwise refused.
+
+        A start from another tenant is refused without showing the existing settings.
+        """
+        if tenant != self.tenant:
+            raise MeetingAlreadyExistsError("meeting id is taken", meeting_id=self.meeting_id)
         wanted = start_settings(mode, language, consent, context, recipients)
         if wanted != self.start_settings():
             raise MeetingAlreadyExistsError(
@@ -688,6 +701,7 @@ class Meeting(Aggregate):
             "meeting_id": self.meeting_id,
             "status": self.status,
             **self.start_settings(),
+            "tenant": self.tenant,
             "started_by": self.started_by,
             "chunks": dict(self.chunks),
             "idempotency_keys": dict(self.idempotency_keys),

@@ -37,6 +37,7 @@ def meeting_row(state: MeetingState) -> dict[str, Any]:
         "context_json": dumps(meeting.context),
         "recipients": list(meeting.recipients),
         "started_by": meeting.started_by,
+        "tenant": meeting.tenant,
         "started_at": meeting.created_on,
         "last_chunk_at": state.last_chunk_at,
         "finished_at": state.finished_at,

@@ -78,6 +78,7 @@ class MeetingView:
     report_final: bool
     segments: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
+    tenant: str | None = None
     api_version: str = API_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class MeetingSummary:
     audio_seconds: float
     report_final: bool
     version: int
+    tenant: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {key: _jsonable(value) for key, value in asdict(self).items()}
@@ -115,7 +117,7 @@ _MEETING_COLUMNS = """
     meeting_id, status, mode, language, consent, context_json, recipients, started_at,
     updated_at, last_chunk_at, finished_at, chunks_received, chunks_transcribed,
     chunks_rejected, audio_seconds, speakers, raw_transcript, enhanced_transcript,
-    report_json, report_final, version
+    report_json, report_final, version, tenant
 """
 
 _METRIC_COLUMNS = """
@@ -165,6 +167,7 @@ class Queries:
             report_final=bool(row["report_final"]),
             segments=self.segments(meeting_id),
             metrics=self.report_metrics(meeting_id),
+            tenant=row["tenant"],
         )
 
     def segments(self, meeting_id: str) -> list[dict[str, Any]]:
@@ -222,8 +225,10 @@ class Queries:
         started_to: datetime | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        tenant: str | None = None,
     ) -> Page:
-        """Newest first; ``started_from`` inclusive, ``started_to`` exclusive."""
+        """Newest first; ``started_from`` inclusive, ``started_to`` exclusive; ``tenant``
+        keeps only the meetings started under that tenant."""
         limit = max(1, min(MAX_LIMIT, int(limit)))
         where: list[str] = []
         parameters: dict[str, Any] = {"limit": limit + 1}
@@ -233,6 +238,9 @@ class Queries:
         if language is not None:
             where.append("language = {language:String}")
             parameters["language"] = language.lower()
+        if tenant is not None:
+            where.append("tenant = {tenant:String}")
+            parameters["tenant"] = tenant
         if started_from is not None:
             where.append("toUnixTimestamp64Micro(started_at) >= {from_us:Int64}")
             parameters["from_us"] = _micros(started_from)
@@ -249,7 +257,7 @@ class Queries:
         # Only constant fragments are joined; every value is a bound parameter.
         rows = self.store.query_rows(
             "SELECT meeting_id, status, mode, language, started_at, updated_at, finished_at,"  # noqa: S608
-            " chunks_received, audio_seconds, report_final, version,"
+            " chunks_received, audio_seconds, report_final, version, tenant,"
             " toUnixTimestamp64Micro(started_at) AS started_us"
             " FROM meetings FINAL"
             + (" WHERE " + " AND ".join(where) if where else "")
@@ -271,6 +279,7 @@ class Queries:
                 audio_seconds=float(row["audio_seconds"]),
                 report_final=bool(row["report_final"]),
                 version=int(row["version"]),
+                tenant=row["tenant"],
             )
             for row in rows
         ]

@@ -49,6 +49,7 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
         "consent": st.sampled_from(["unknown", "granted", "denied"]),
         "context": st.dictionaries(texts, json_values, max_size=3),
         "recipients": st.lists(texts, max_size=3),
+        "tenant": optional_texts,
     },
     Meeting.ChunkReceived: {
         "seq": small_ints,
