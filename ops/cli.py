@@ -2,7 +2,8 @@
 
     ia up                      start the embedded stack (broker, relay, workers) and run it
     ia relay                   run the relay against the configured broker
-    ia worker ROLE             run one pipeline stage: transcriber, enhancer or reporter
+    ia worker ROLE             run one pipeline stage (transcriber, enhancer, reporter) or
+                               the projector (production layout: its own process)
     ia events show MEETING_ID  print a meeting's stream from the event store
     ia events tail             decode and print the meeting-events topic
     ia dead-letters list       what the pipeline gave up on (and whether it is resolved)
@@ -30,6 +31,8 @@ from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import dead_letter_commands, runtime
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
+from interview_analytics.ops.projector import ROLE as PROJECTOR_ROLE
+from interview_analytics.ops.projector import run_projector
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.supervisor import run_stack
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
@@ -73,8 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="run the relay (event store -> Kafka)")
     relay.set_defaults(handler=cmd_relay)
 
-    worker = commands.add_parser("worker", help="run one pipeline stage (a Faust worker)")
-    worker.add_argument("role", choices=ROLES)
+    worker = commands.add_parser(
+        "worker", help="run one pipeline stage or the projector (a Faust worker)"
+    )
+    worker.add_argument("role", choices=[*ROLES, PROJECTOR_ROLE])
     worker.set_defaults(handler=cmd_worker)
 
     events = commands.add_parser("events", help="look inside the event store and the topic")
@@ -127,7 +132,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     bootstrap = _bootstrap_or_explain(settings, "worker")
     if not bootstrap:
         return 2
-    run_worker(args.role, settings, bootstrap)
+    if args.role == PROJECTOR_ROLE:
+        run_projector(settings, bootstrap)
+    else:
+        run_worker(args.role, settings, bootstrap)
     return 0
 
 

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import faust
-from eventsourcing.persistence import Tracking
 
 from interview_analytics.domain.report import Rubric
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.metrics import WorkerMetrics
+from interview_analytics.ops.positions import PositionRecorder
 from interview_analytics.ops.settings import Settings, SettingsError
 from interview_analytics.ops.wiring import build_meetings, whisper_settings
 from interview_analytics.streams.app import (
@@ -110,11 +110,6 @@ def faust_settings(settings: Settings, bootstrap_servers: str) -> FaustSettings:
     )
 
 
-def consumer_position_name(role: str) -> str:
-    """Where a worker's last processed notification id is kept (the store's tracking table)."""
-    return f"consumer:ia-{role}"
-
-
 def metrics_port(settings: Settings, role: str) -> int:
     port: int = getattr(settings, f"{role}_metrics_port")
     return port
@@ -138,20 +133,14 @@ def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
     )
     install_stage_agent(app, runner)
 
-    tracking = meetings.factory.tracking_recorder()
-    recorded_position = 0
+    positions = PositionRecorder(meetings.factory.tracking_recorder(), role)
 
     async def sample_lag() -> None:
         """Lag in store positions, exported and recorded in the store for queue health."""
-        nonlocal recorded_position
         head = await gateway.call(meetings.recorder.max_notification_id) or 0
         position = runner.stats.last_notification_id
         metrics.observe_lag(head, position)
-        if position > recorded_position:
-            await gateway.call(
-                tracking.insert_tracking, Tracking(consumer_position_name(role), position)
-            )
-            recorded_position = position
+        await positions.record(position)
 
     app.timer(interval=LAG_SAMPLE_INTERVAL_SEC)(sample_lag)
 

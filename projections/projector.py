@@ -86,6 +86,7 @@ class Projector:
         wants = set(self.tables)
         touched: dict[str, MeetingState] = {}
         segments_before: dict[str, SegmentView] = {}
+        recorded: dict[str, set[transcript_segments.SegmentKey]] = {}
         for notification_id, event in batch:
             if self.folder.is_duplicate(event):
                 self.duplicates += 1
@@ -100,6 +101,10 @@ class Projector:
                 segments_before[meeting_id] = transcript_segments.segment_view(before)
             state = self.folder.apply(event)
             assert state is not None  # not a duplicate: checked above
+            if isinstance(event, Meeting.Transcribed):
+                recorded.setdefault(meeting_id, set()).update(
+                    (event.originator_version, segment["segment_id"]) for segment in event.segments
+                )
             self.applied += 1
             touched[meeting_id] = state
             if event_log.TABLE in wants:
@@ -113,7 +118,9 @@ class Projector:
                 rows[meetings.TABLE].append(meetings.meeting_row(state))
             if meeting_id in segments_before:
                 rows[transcript_segments.TABLE].extend(
-                    transcript_segments.segment_rows(segments_before[meeting_id], state)
+                    transcript_segments.segment_rows(
+                        segments_before[meeting_id], state, recorded.get(meeting_id, ())
+                    )
                 )
         return rows
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
+from interview_analytics.projections.security_audit import audit_records
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS
 
@@ -384,6 +385,41 @@ class Queries:
         )
         return [{**row, "resolved": bool(row["resolved"])} for row in rows]
 
+    def dead_letter_counts(self) -> dict[str, int]:
+        """Unresolved dead letters per stage (``transcribe``, ``enhance``, ``report``)."""
+        rows = self.store.query_rows(
+            "SELECT d.stage AS stage,"  # noqa: S608 - constant SQL, no values
+            " countIf(NOT (d.resolved = 1 OR r.meeting_id != '')) AS open"
+            " FROM (SELECT * FROM dead_letters FINAL) AS d"
+            f" LEFT JOIN ({_RESULTS_SQL}) AS r"
+            " ON r.meeting_id = d.meeting_id AND r.stage = d.stage"
+            " AND r.input_version = d.version GROUP BY d.stage"
+        )
+        return {row["stage"]: int(row["open"]) for row in rows}
+
+    # ------------------------------------------------------------------ security
+
+    def security_audit(
+        self,
+        *,
+        allowed: bool | None = None,
+        subject: str | None = None,
+        endpoint: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The front door's allow/deny decisions, newest first (``security_audit.py``)."""
+        return audit_records(
+            self.store,
+            allowed=allowed,
+            subject=subject,
+            endpoint=endpoint,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+
 
 def _health(
     group: str,
@@ -399,9 +435,13 @@ def _health(
     return {
         "queue": topic,
         "group": group,
-        "depth": int(lag),
-        "pending": int(relay_backlog),
+        # The older service's names, as its dashboards read them: ``pending`` per group
+        # (agent_queue_pending{queue,group}), ``depth`` per queue (agent_queue_depth{queue}).
+        "depth": int(relay_backlog),
+        "pending": int(lag),
         "dlq_depth": int(dead_letters),
+        "lag": int(lag),
+        "relay_backlog": int(relay_backlog),
         "head": int(head),
         "position": int(position),
         "relay_position": int(relay_position),

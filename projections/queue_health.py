@@ -21,6 +21,9 @@ TABLE = "queue_health"
 KNOWN_GROUPS = ("ia-transcriber", "ia-enhancer", "ia-reporter", "ia-projector")
 """The consumer groups of meeting-events; each gets a row even before its first sample."""
 
+STAGE_GROUPS = {"transcribe": "ia-transcriber", "enhance": "ia-enhancer", "report": "ia-reporter"}
+"""Which consumer group runs each pipeline stage (dead letters are counted per stage)."""
+
 
 @dataclass(frozen=True)
 class QueueSample:

@@ -8,14 +8,17 @@ changes in place, the caller snapshots :func:`segment_view` of the state *before
 events and :func:`segment_rows` compares it with the state after: changed or new segments
 get a row, segments that stopped being current (drafts replaced by a wider draft or by the
 final pass) get a tombstone (``is_deleted = 1``) at the newer meeting version, which
-``FINAL`` hides.
+``FINAL`` hides. A tombstone for a row that was never inserted is harmless, so segments
+superseded within one batch get one too: the rows are then the same however the events
+were batched before (a projector that crashed after its insert and before its commit
+sees the redelivered events in other batches).
 
 Must not: do I/O or read the clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from interview_analytics.domain.meeting import Enhancement, Transcription
@@ -50,13 +53,20 @@ def segment_view(state: MeetingState | None) -> SegmentView:
 
 
 def segment_rows(
-    before: Mapping[SegmentKey, tuple[str, int]], after: MeetingState
+    before: Mapping[SegmentKey, tuple[str, int]],
+    after: MeetingState,
+    recorded: Collection[SegmentKey] = (),
 ) -> list[dict[str, Any]]:
     """Rows that take the table from ``before`` (a :func:`segment_view`) to ``after``:
-    a row per new or changed segment, a tombstone per segment no longer current."""
+    a row per new or changed segment, a tombstone per segment no longer current.
+
+    ``recorded`` names the segments of transcriptions recorded in between: one that was
+    superseded within the same batch also gets a tombstone, because an earlier projection
+    of the same events, batched differently, may have inserted it as current.
+    """
     current = segment_view(after)
     changed = {key for key, value in current.items() if before.get(key) != value}
-    removed = {key for key in before if key not in current}
+    removed = {key for key in (*before, *recorded) if key not in current}
     if not changed and not removed:
         return []
     rows: list[dict[str, Any]] = []
@@ -67,7 +77,7 @@ def segment_rows(
                 enhanced_text, version = current[key]
                 rows.append(segment_row(after, transcription, segment, enhanced_text, version))
             elif key in removed:
-                enhanced_text, _ = before[key]
+                enhanced_text = before[key][0] if key in before else ""
                 rows.append(
                     segment_row(
                         after, transcription, segment, enhanced_text, after.version, deleted=True

@@ -183,7 +183,7 @@ class Relay:
     # ------------------------------------------------------------------ broker identity
 
     def _position_name(self) -> str:
-        return f"relay:{self.config.topic}@{self.stats.cluster_id}"
+        return relay_position_name(self.config.topic, self.stats.cluster_id)
 
     async def _check_broker(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -213,3 +213,8 @@ class Relay:
 
     async def _in_db(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+
+def relay_position_name(topic: str, cluster_id: str) -> str:
+    """The tracking-table name of the relay's position for one topic on one broker cluster."""
+    return f"relay:{topic}@{cluster_id}"

@@ -19,7 +19,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.wer import word_error_rate
 from interview_analytics.ops.embedded import EmbeddedBroker, free_port
-from interview_analytics.ops.workers import consumer_position_name
+from interview_analytics.ops.positions import consumer_position_name
 from tests.factories import chunk, start, unique_meeting_id
 from tests.speech import Interview
 from tests.stack import Stack

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from interview_analytics.projections.dead_letters import (
 )
 from interview_analytics.projections.event_log import event_row
 from interview_analytics.projections.folding import MeetingState, fold
-from interview_analytics.projections.projector import MEETING_TABLES, Projector, notified
+from interview_analytics.projections.projector import MEETING_TABLES, Notified, Projector, notified
 from interview_analytics.projections.queue_health import QueueSample, sample_row
 from interview_analytics.streams.contract import EventCodec
 from interview_analytics.streams.dead_letters import FAILED, DeadLetter, OriginalMessage
@@ -251,7 +253,14 @@ class TestProjector:
         assert [r["report_version"] for r in rows["reports"]] == [
             e.originator_version for e in reported
         ]
-        assert all(r["is_deleted"] == 0 for r in rows["transcript_segments"])
+        # Segments superseded within the batch get tombstones, never a current row.
+        segment_rows = rows["transcript_segments"]
+        key = itemgetter("meeting_id", "transcription_version", "segment_id")
+        current = {key(r) for r in segment_rows if not r["is_deleted"]}
+        superseded = {key(r) for r in segment_rows if r["is_deleted"]}
+        assert current
+        assert superseded
+        assert not current & superseded
 
     def test_batches_of_any_size_end_in_the_same_rows(self, app: Meetings) -> None:
         run_interview(app, "mtg-a")
@@ -271,10 +280,23 @@ class TestProjector:
             key=lambda r: (r["transcription_version"], r["segment_id"]),
         )
         expected = sorted(
-            whole["transcript_segments"],
+            (r for r in whole["transcript_segments"] if not r["is_deleted"]),
             key=lambda r: (r["transcription_version"], r["segment_id"]),
         )
         assert alive == expected
+
+    def test_a_second_projection_batched_differently_changes_nothing(self, app: Meetings) -> None:
+        """A projector killed after its insert sees the same events again, batched anew."""
+        run_interview(app, "mtg-a")
+        events = all_events(app)
+        alive_once = replacing_final(segments(Projector(), events))
+        # The first projector got through the drafts, inserted them and died; its
+        # successor gets everything again, in one batch.
+        table = segments(Projector(), events[: len(events) // 2])
+        assert {r["final"] for r in replacing_final(table)} == {0}
+        table += segments(Projector(), events)
+        assert replacing_final(table) == alive_once
+        assert {r["final"] for r in alive_once} == {1}
 
     def test_duplicates_give_no_rows(self, app: Meetings) -> None:
         run_interview(app, "mtg-a")
@@ -302,3 +324,21 @@ class TestProjector:
         ]
         assert [position for position, _ in decoded] == [position for position, _ in events]
         assert Projector().project(decoded) == Projector().project(events)
+
+
+def segments(projector: Projector, events: list[Notified]) -> list[dict[str, Any]]:
+    return projector.project(events)["transcript_segments"]
+
+
+def replacing_final(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ``SELECT … FINAL`` shows of ReplacingMergeTree(version, is_deleted) rows:
+    per key the row with the highest version (the last inserted on a tie), unless deleted."""
+    latest: dict[tuple[object, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["meeting_id"], row["transcription_version"], row["segment_id"])
+        if key not in latest or row["version"] >= latest[key]["version"]:
+            latest[key] = row
+    return sorted(
+        (r for r in latest.values() if not r["is_deleted"]),
+        key=lambda r: (r["transcription_version"], r["segment_id"]),
+    )

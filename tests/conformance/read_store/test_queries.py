@@ -99,11 +99,11 @@ def test_queue_health_reports_the_latest_sample_per_group(read_store: ReadStore)
     rows = {row["group"]: row for row in Queries(read_store).queue_health()}
     assert list(rows) == [*GROUPS, "ia-custom"]
     transcriber = rows["ia-transcriber"]
-    assert (transcriber["depth"], transcriber["pending"], transcriber["dlq_depth"]) == (20, 0, 2)
+    assert (transcriber["pending"], transcriber["depth"], transcriber["dlq_depth"]) == (20, 0, 2)
     assert transcriber["sampled_at"] == (t0 + timedelta(seconds=5)).isoformat()
-    assert (rows["ia-enhancer"]["depth"], rows["ia-enhancer"]["pending"]) == (0, 10)
-    assert rows["ia-reporter"]["depth"] == 0
-    assert rows["ia-custom"]["depth"] == 4
+    assert (rows["ia-enhancer"]["pending"], rows["ia-enhancer"]["depth"]) == (0, 10)
+    assert rows["ia-reporter"]["pending"] == 0
+    assert rows["ia-custom"]["pending"] == 4
 
 
 def letter(meeting_id: str, stage: str, version: int, attempts: int = 3) -> DeadLetter:
