@@ -9,6 +9,7 @@ with one message that lists every offending variable. Secrets never appear in re
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -70,6 +71,21 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _algorithms(raw: str) -> tuple[str, ...]:
+    """JWS signing algorithms: HS/RS/ES with 256/384/512; never ``none``."""
+    chosen = _csv(raw)
+    if not chosen:
+        raise ValueError("expected at least one algorithm")
+    wrong = [a for a in chosen if not re.fullmatch(r"(HS|RS|ES)(256|384|512)", a)]
+    if wrong:
+        raise ValueError(f"not a signing algorithm: {', '.join(wrong)}")
+    return chosen
+
+
 def setting(env: str, cast: Callable[[str], Any], default: str, doc: str) -> Any:
     """Declare a field: its env name, how to parse it, the default (as text) and meaning."""
     return field(metadata={"env": env, "cast": cast, "default": default, "doc": doc})
@@ -88,6 +104,116 @@ class Settings:
     )
     log_format: str = setting(
         "LOG_FORMAT", _choice("text", "json"), "text", "Log line format: text or json."
+    )
+    auth_mode: str = setting(
+        "AUTH_MODE",
+        _choice("none", "api_key", "jwt"),
+        "none",
+        "How API callers authenticate: none (local development: every request allowed, "
+        "admin API included; refused in production), api_key (X-API-Key) or jwt (Bearer).",
+    )
+    api_keys: Secret = setting(
+        "API_KEYS", Secret, "", "Comma-separated API keys of user identities (X-API-Key)."
+    )
+    service_api_keys: Secret = setting(
+        "SERVICE_API_KEYS",
+        Secret,
+        "",
+        "Comma-separated API keys of service identities (admin API, /v1/ws/internal).",
+    )
+    jwt_shared_secret: Secret = setting(
+        "JWT_SHARED_SECRET",
+        Secret,
+        "",
+        "HS256 secret for bearer tokens (development); empty = only JWKS-verified tokens.",
+    )
+    oidc_jwks_url: str = setting(
+        "OIDC_JWKS_URL",
+        str,
+        "",
+        "The identity provider's JWKS; empty = found by discovery at OIDC_ISSUER_URL.",
+    )
+    oidc_issuer_url: str = setting(
+        "OIDC_ISSUER_URL",
+        str,
+        "",
+        "Token issuer: iss must equal it, and {OIDC_ISSUER_URL}/.well-known/"
+        "openid-configuration names the JWKS when OIDC_JWKS_URL is empty.",
+    )
+    oidc_audience: str = setting(
+        "OIDC_AUDIENCE", str, "", "Audience tokens must name (aud); empty = not checked."
+    )
+    oidc_algorithms: tuple[str, ...] = setting(
+        "OIDC_ALGORITHMS",
+        _algorithms,
+        "RS256",
+        "Accepted token algorithms, comma-separated: RS*/ES* verified with the JWKS, "
+        "HS* with JWT_SHARED_SECRET (HS256 is accepted whenever that is set).",
+    )
+    oidc_jwks_cache_ttl_sec: float = setting(
+        "OIDC_JWKS_CACHE_TTL_SEC",
+        _positive_float,
+        "300",
+        "How long fetched JWKS keys are used before they are fetched again.",
+    )
+    oidc_jwks_min_refresh_interval_sec: float = setting(
+        "OIDC_JWKS_MIN_REFRESH_INTERVAL_SEC",
+        _positive_float,
+        "30",
+        "Least time between two JWKS fetches (a token with an unknown kid asks for one).",
+    )
+    oidc_http_timeout_sec: float = setting(
+        "OIDC_HTTP_TIMEOUT_SEC", _positive_float, "5", "Timeout of a JWKS or discovery request."
+    )
+    jwt_clock_skew_sec: int = setting(
+        "JWT_CLOCK_SKEW_SEC",
+        _non_negative_int,
+        "30",
+        "Seconds of leeway when checking a token's exp and nbf.",
+    )
+    jwt_service_claim_key: str = setting(
+        "JWT_SERVICE_CLAIM_KEY",
+        str,
+        "token_type",
+        "Claim that marks a service token (with one of JWT_SERVICE_CLAIM_VALUES).",
+    )
+    jwt_service_claim_values: tuple[str, ...] = setting(
+        "JWT_SERVICE_CLAIM_VALUES",
+        _csv,
+        "service,client_credentials,m2m",
+        "Values of JWT_SERVICE_CLAIM_KEY that make a token a service identity.",
+    )
+    jwt_service_role_claim: str = setting(
+        "JWT_SERVICE_ROLE_CLAIM",
+        str,
+        "roles",
+        "Claim with the token's roles (list or space/comma separated; dotted = nested).",
+    )
+    jwt_service_allowed_roles: tuple[str, ...] = setting(
+        "JWT_SERVICE_ALLOWED_ROLES",
+        _csv,
+        "service,admin",
+        "Roles that make a token a service identity.",
+    )
+    allow_service_api_key_in_jwt_mode: bool = setting(
+        "ALLOW_SERVICE_API_KEY_IN_JWT_MODE",
+        _bool,
+        "false",
+        "In jwt mode, accept a SERVICE_API_KEYS key in X-API-Key when no token is sent.",
+    )
+    jwt_tenant_claim: str = setting(
+        "JWT_TENANT_CLAIM",
+        str,
+        "",
+        "Claim naming a user's tenant; users then see only their tenant's meetings "
+        "(and need the claim); empty = no tenants.",
+    )
+    security_audit_queue_size: int = setting(
+        "SECURITY_AUDIT_QUEUE_SIZE",
+        _positive_int,
+        "10000",
+        "Audit decisions waiting for the security-audit topic; beyond it they are dropped "
+        "(counted and logged), never waited for.",
     )
     data_dir: Path = setting(
         "DATA_DIR",
@@ -295,6 +421,30 @@ class Settings:
         "9104",
         "Prometheus port of the reporter worker; 0 = none.",
     )
+    projector_metrics_port: int = setting(
+        "PROJECTOR_METRICS_PORT",
+        _non_negative_int,
+        "9105",
+        "Prometheus port of the projector when it runs as its own process; 0 = none.",
+    )
+    projector_batch_size: int = setting(
+        "PROJECTOR_BATCH_SIZE",
+        _positive_int,
+        "2000",
+        "Most messages the projector folds and inserts as one batch.",
+    )
+    projector_flush_interval_sec: float = setting(
+        "PROJECTOR_FLUSH_INTERVAL_SEC",
+        _positive_float,
+        "0.25",
+        "Longest a message waits in a partial projector batch before it is inserted.",
+    )
+    queue_health_interval_sec: float = setting(
+        "QUEUE_HEALTH_INTERVAL_SEC",
+        _positive_float,
+        "5",
+        "How often the projector samples every consumer group's lag into queue_health.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -325,6 +475,37 @@ class Settings:
             problems.append("KAFKA_BOOTSTRAP_SERVERS must be set (no embedded broker)")
         if not str(self.event_store_url).startswith(("postgres://", "postgresql://")):
             problems.append("EVENT_STORE_URL must be a PostgreSQL URL")
+        problems += self._auth_problems()
+        return problems
+
+    def _auth_problems(self) -> list[str]:
+        """Production must authenticate every caller, with keys or tokens that exist."""
+        problems = []
+        user_keys, service_keys = _csv(self.api_keys), _csv(self.service_api_keys)
+        if self.auth_mode == "none":
+            problems.append(
+                "AUTH_MODE must be api_key or jwt (none lets every request in, admin API included)"
+            )
+        elif self.auth_mode == "api_key" and not (user_keys or service_keys):
+            problems.append("AUTH_MODE=api_key needs API_KEYS or SERVICE_API_KEYS")
+        elif self.auth_mode == "jwt":
+            if not (self.jwt_shared_secret or self.oidc_jwks_url or self.oidc_issuer_url):
+                problems.append(
+                    "AUTH_MODE=jwt needs JWT_SHARED_SECRET, OIDC_JWKS_URL or OIDC_ISSUER_URL"
+                )
+            if (self.oidc_jwks_url or self.oidc_issuer_url) and not self.oidc_audience:
+                problems.append(
+                    "OIDC_AUDIENCE must be set: without it a token the identity provider "
+                    "issued for any other application would be accepted"
+                )
+            if self.jwt_shared_secret and len(self.jwt_shared_secret.encode()) < 32:
+                problems.append("JWT_SHARED_SECRET must be at least 32 bytes (HS256)")
+        if self.auth_mode != "none":
+            short = [key for key in (*user_keys, *service_keys) if len(key) < 16]
+            if short:
+                problems.append(
+                    f"API_KEYS/SERVICE_API_KEYS: {len(short)} key(s) shorter than 16 characters"
+                )
         return problems
 
     @property
