@@ -37,9 +37,8 @@ from interview_analytics.ops.settings import Settings, SettingsError, describe, 
 from interview_analytics.ops.supervisor import run_stack
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
 from interview_analytics.ops.workers import ROLES, run_worker
-from interview_analytics.projections.folding import events_from
 from interview_analytics.projections.projector import MEETING_TABLES
-from interview_analytics.projections.replay import replay, stored_events
+from interview_analytics.projections.replay import rebuild
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
 from interview_analytics.streams.topics import ensure_topics, read_from_beginning
@@ -302,18 +301,13 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         store.migrate()
-        stats = replay(
-            store,
-            stored_events(meetings),
-            args.tables or None,
-            progress,
-            load=events_from(meetings),
-        )
+        stats = rebuild(store, meetings, args.tables or None, progress)
     finally:
         store.close()
     print(
         f"\nreplayed {stats.events} events into {', '.join(stats.tables)} "
         f"in {time.monotonic() - started:.1f} s ({stats.events_per_sec:,.0f} events/s)"
+        + (f"; then {stats.caught_up} events stored meanwhile" if stats.caught_up else "")
     )
     return 0
 

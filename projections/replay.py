@@ -5,8 +5,9 @@ same DDL), in batches of several thousand rows, and then swaps them in with ``EX
 TABLES``: readers see the old tables until the new ones are complete, never an empty one.
 On an error the rebuild tables are dropped and the live ones are left alone.
 
-Events written to the live tables while a replay runs are lost at the swap: stop the
-projector for the replay, or let it catch up from the replay's last notification id.
+Events written to the live tables while a replay runs are lost at the swap; ``rebuild``
+(what ``ia replay`` and the admin API run) therefore projects the events stored since the
+replay's last one into the new tables after the swap.
 ``dead_letters`` and ``queue_health`` are not built from meeting events and cannot be
 replayed here.
 
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.projections.folding import DEFAULT_CAPACITY, Load
+from interview_analytics.projections.folding import DEFAULT_CAPACITY, Load, events_from
 from interview_analytics.projections.projector import (
     MEETING_TABLES,
     Notified,
@@ -45,6 +46,8 @@ class ReplayStats:
     rows: int = 0
     tables: tuple[str, ...] = ()
     last_notification_id: int | None = None
+    caught_up: int = 0
+    """Events stored during the replay and projected after the swap (:func:`rebuild`)."""
 
 
 def replay(
@@ -95,6 +98,32 @@ def replay(
         tables=chosen,
         last_notification_id=last_notification_id,
     )
+
+
+def rebuild(
+    store: ReadStore,
+    meetings: Meetings,
+    tables: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> ReplayStats:
+    """Replay every stored event into fresh tables, swap them in, then catch up.
+
+    A projector running meanwhile writes into the tables the swap throws away; so after
+    the swap the events stored since the replay's last one are projected into the new
+    tables (from the store, whatever the projector did). Rows are idempotent, so the
+    projector writing the same ones again is harmless: readers are served throughout and
+    lose nothing.
+    """
+    load = events_from(meetings)
+    stats = replay(store, stored_events(meetings), tables, progress, load=load)
+    start = (stats.last_notification_id or 0) + 1
+    projector = Projector(load=load, tables=stats.tables)
+    writer = ProjectionWriter(store)
+    caught_up = 0
+    for batch in _batches(stored_events(meetings, start=start), DEFAULT_BATCH_SIZE):
+        writer.write(projector.project(batch))
+        caught_up += len(batch)
+    return replace(stats, caught_up=caught_up)
 
 
 def stored_events(

@@ -11,7 +11,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.projections.folding import events_from
 from interview_analytics.projections.projector import Notified, ProjectionWriter, Projector
 from interview_analytics.projections.queries import Queries
-from interview_analytics.projections.replay import replay, stored_events
+from interview_analytics.projections.replay import rebuild, replay, stored_events
 from interview_analytics.projections.store import ReadStore
 from tests.conformance.read_store.scenario import (
     all_events,
@@ -136,6 +136,32 @@ def test_replay_into_fresh_tables_equals_incremental_projection(
     assert seen_during_replay
     assert set(seen_during_replay) == {3}  # readers never saw it empty
     assert not any(t.endswith("__rebuild") for t in read_store.tables())
+
+
+def test_a_rebuild_keeps_what_the_live_projector_wrote_during_it(
+    read_store: ReadStore, app: Meetings
+) -> None:
+    run_interview(app, "mtg-0")
+    live = Projector(load=events_from(app))
+    project(read_store, all_events(app), projector=live)
+    written_during_rebuild: list[str] = []
+
+    def progress(events: int, seconds: float) -> None:
+        # While the replay runs, a meeting starts and the live projector writes it into
+        # the tables the swap is about to replace.
+        if not written_during_rebuild:
+            run_interview(app, "mtg-late", finish=False)
+            late = [(n, e) for n, e in all_events(app) if e.meeting_id == "mtg-late"]
+            ProjectionWriter(read_store).write(live.project(late))
+            written_during_rebuild.append("mtg-late")
+
+    stats = rebuild(read_store, app, progress=progress)
+    assert written_during_rebuild
+    assert stats.caught_up == len(app.stream("mtg-late"))
+    assert Queries(read_store).meeting_version("mtg-late") == app.get("mtg-late").version
+    rebuilt = snapshot(read_store)
+    project(read_store, all_events(app))
+    assert snapshot(read_store) == rebuilt
 
 
 def test_a_failed_replay_leaves_the_live_tables_alone(read_store: ReadStore, app: Meetings) -> None:
