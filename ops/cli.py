@@ -9,6 +9,7 @@
     ia dead-letters list       what the pipeline gave up on (and whether it is resolved)
     ia dead-letters redrive    run the open failures' stages again
     ia replay [TABLE …]        rebuild ClickHouse projections from the event store
+    ia transcribe FILE         one recording through the pipeline: transcript and report
     ia settings                print every setting with its current value
 
 Every command reads Settings once from the environment (and ``.env`` when present).
@@ -35,6 +36,7 @@ from interview_analytics.ops.projector import ROLE as PROJECTOR_ROLE
 from interview_analytics.ops.projector import run_projector
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.supervisor import run_stack
+from interview_analytics.ops.transcribe import transcribe
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
 from interview_analytics.ops.workers import ROLES, run_worker
 from interview_analytics.projections.projector import MEETING_TABLES
@@ -114,6 +116,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay_cmd.add_argument("tables", nargs="*", help=f"default: {', '.join(MEETING_TABLES)}")
     replay_cmd.set_defaults(handler=cmd_replay)
+
+    transcribe_cmd = commands.add_parser(
+        "transcribe", help="run one recording through the pipeline and print the results"
+    )
+    transcribe_cmd.add_argument("file", type=Path, help="wav, flac, ogg, opus, mp3 or webm")
+    transcribe_cmd.add_argument("--language", help="default: the configured language")
+    transcribe_cmd.add_argument(
+        "--api", default="", help="API base URL (default: the running stack, or start one)"
+    )
+    transcribe_cmd.add_argument("--api-key", default="", help="X-API-Key, when AUTH_MODE=api_key")
+    transcribe_cmd.add_argument("--timeout", type=float, default=1800.0, help="seconds")
+    transcribe_cmd.add_argument("--json", action="store_true", help="print the meeting as JSON")
+    transcribe_cmd.set_defaults(handler=cmd_transcribe)
 
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.set_defaults(handler=cmd_settings)
@@ -310,6 +325,18 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
         + (f"; then {stats.caught_up} events stored meanwhile" if stats.caught_up else "")
     )
     return 0
+
+
+def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
+    return transcribe(
+        settings,
+        args.file,
+        api_url=args.api,
+        language=args.language,
+        api_key=args.api_key,
+        timeout=args.timeout,
+        as_json=args.json,
+    )
 
 
 # ---------------------------------------------------------------------- settings
