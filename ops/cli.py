@@ -298,9 +298,18 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
             f"ia replay: unknown projection(s) {unknown}; one of {MEETING_TABLES}", file=sys.stderr
         )
         return 2
+    url = settings.resolved_clickhouse_url
+    if url.startswith("chdb:") and runtime.running_pid(settings.data_dir):
+        # chDB hosts one process per directory, and the running API owns this one.
+        print(
+            "ia replay: the embedded stack is running and owns the chDB read store; "
+            "stop it (Ctrl-C on ia up) and run ia replay again (docs/adr/0003)",
+            file=sys.stderr,
+        )
+        return 2
     meetings = build_meetings(settings)
     head = meetings.recorder.max_notification_id() or 0
-    store = ReadStore.connect(settings.resolved_clickhouse_url)
+    store = ReadStore.connect(url)
     started = time.monotonic()
     shown = [0.0]
 

@@ -36,3 +36,17 @@ def bootstrap_servers(data_dir: Path) -> str:
 
 def clear(data_dir: Path) -> None:
     (data_dir / FILE_NAME).unlink(missing_ok=True)
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid of the ``ia up`` that published ``runtime.json``, if it is still alive."""
+    pid = read(data_dir).get("pid")
+    if not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
