@@ -50,6 +50,13 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("expected a port number 1-65535")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -241,6 +248,40 @@ class Settings:
         "",
         "Read store: empty = chdb:///<DATA_DIR>/clickhouse (embedded); or "
         "http(s)://user:password@host:8123/database for a ClickHouse server.",
+    )
+    api_host: str = setting(
+        "API_HOST",
+        str,
+        "127.0.0.1",
+        "Address the HTTP/WebSocket API listens on (0.0.0.0 for every interface).",
+    )
+    api_port: int = setting(
+        "API_PORT", _port, "8010", "Port of the HTTP/WebSocket API (and its /metrics)."
+    )
+    max_request_body_bytes: int = setting(
+        "MAX_REQUEST_BODY_BYTES",
+        _positive_int,
+        "8388608",
+        "Largest HTTP request body or WebSocket frame; larger is 413 payload_too_large.",
+    )
+    max_chunk_bytes: int = setting(
+        "MAX_CHUNK_BYTES",
+        _positive_int,
+        "5242880",
+        "Largest decoded audio chunk (REST or WebSocket); larger is 413 chunk_too_large.",
+    )
+    cors_allowed_origins: tuple[str, ...] = setting(
+        "CORS_ALLOWED_ORIGINS",
+        _csv,
+        "",
+        "Comma-separated origins allowed by CORS (* = any); empty = no CORS headers.",
+    )
+    read_your_writes_max_wait_ms: int = setting(
+        "READ_YOUR_WRITES_MAX_WAIT_MS",
+        _non_negative_int,
+        "5000",
+        "Longest GET /v1/meetings/{id}?min_version= waits for the read model before "
+        "answering from the event store.",
     )
     kafka_bootstrap_servers: str = setting(
         "KAFKA_BOOTSTRAP_SERVERS",

@@ -1,0 +1,109 @@
+"""Who may call what: authenticate, apply the route's guard, audit the decision.
+
+Every ``/v1`` route and both WebSockets call :func:`authorize` before doing anything else
+(before reading a body, before accepting a socket). The guards:
+
+- ``any``: a user or a service identity (the meeting routes);
+- ``service``: service identities only (``/v1/admin/*``, ``/v1/ws/internal``);
+- ``user``: user identities only (``/v1/ws``).
+
+An identity authenticated with ``auth_type == "none"`` (``AUTH_MODE=none``, refused in
+production by the settings) passes every guard: that is how the admin API is usable on a
+developer's machine. Each decision, allow or deny, goes to the audit sink as one
+:class:`AuditDecision` whose ``endpoint`` is the route template, never the raw path.
+
+Must not: decide how credentials are checked (the ``Authenticator`` does) or swallow a
+refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Literal
+
+from starlette.requests import HTTPConnection
+
+from interview_analytics.http.audit import AuditDecision
+from interview_analytics.http.deps import deps_of
+from interview_analytics.http.identity import AuthError, Identity
+
+log = logging.getLogger(__name__)
+
+Access = Literal["public", "any", "service", "user"]
+
+NO_AUTH = "none"
+
+
+def guard(identity: Identity, access: Access) -> None:
+    """Raise a 403 ``AuthError`` when ``identity`` may not use a route with ``access``."""
+    if access in ("public", "any") or identity.auth_type == NO_AUTH:
+        return
+    if access == "service" and not identity.is_service:
+        raise AuthError(403, "service_identity_required", "this route is for service identities")
+    if access == "user" and identity.is_service:
+        raise AuthError(403, "user_identity_required", "this route is for user identities")
+
+
+async def authorize(connection: HTTPConnection, access: Access, endpoint: str) -> Identity:
+    """The caller's identity, allowed on ``endpoint``; raises ``AuthError`` (audited)."""
+    deps = deps_of(connection)
+    identity: Identity | None = None
+    try:
+        identity = await deps.authenticator.authenticate(connection.headers)
+        guard(identity, access)
+    except AuthError as error:
+        _record(connection, endpoint, identity, error)
+        raise
+    _record(connection, endpoint, identity, None)
+    return identity
+
+
+def method_of(connection: HTTPConnection) -> str:
+    return str(connection.scope.get("method") or "WS")
+
+
+def request_id_of(connection: HTTPConnection) -> str | None:
+    value = connection.scope.get("state", {}).get("request_id")
+    return str(value) if value is not None else None
+
+
+def _record(
+    connection: HTTPConnection,
+    endpoint: str,
+    identity: Identity | None,
+    error: AuthError | None,
+) -> None:
+    if identity is not None:
+        subject, auth_type = identity.subject, identity.auth_type
+    else:
+        subject = str(getattr(error, "subject", None) or "anonymous")
+        auth_type = str(getattr(error, "auth_type", None) or "unknown")
+    if error is None:
+        reason = f"{identity.kind if identity else 'unknown'} identity allowed"
+    else:
+        reason = error.message
+    decision = AuditDecision(
+        allowed=error is None,
+        endpoint=endpoint,
+        method=method_of(connection),
+        subject=subject,
+        auth_type=auth_type,
+        reason=reason,
+        client_ip=connection.client.host if connection.client else "",
+        occurred_at=datetime.now(UTC),
+        status_code=error.status if error is not None else None,
+        error_code=error.code if error is not None else None,
+        meeting_id=_short(connection.path_params.get("meeting_id")),
+        request_id=request_id_of(connection),
+    )
+    try:
+        deps_of(connection).audit.record(decision)
+    except Exception:
+        # The sink promises not to block or fail; if it does, the request still gets its
+        # answer and the failure is loud in the log.
+        log.exception("audit sink failed to record %s", decision.event)
+
+
+def _short(value: str | None, limit: int = 200) -> str | None:
+    return value[:limit] if value is not None else None

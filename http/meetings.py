@@ -1,0 +1,186 @@
+"""The meeting routes: start, chunks, get, finish, list.
+
+Commands go to the write model (``deps.commands``), reads to the read model
+(``deps.reads``, synchronous, run in worker threads). Every handler validates its input
+completely before it calls either (``bodies``), and answers with the documents of
+``views``. The behaviours the contract marks **fix**:
+
+- start: mode, language, consent, context and recipients are stored; a repeated start
+  with the identical payload answers 200 with the original (``created: false``), a
+  different payload 409 ``meeting_already_exists``;
+- chunks: unknown meeting 404, finished 409, bad base64 400 ``bad_base64``, audio that
+  cannot be used 422 ``invalid_audio`` (a refused attempt does not use up its idempotency
+  key), a repeat answers the original with ``duplicate: true``, the same seq with other
+  bytes 409 ``chunk_conflict``;
+- get: 404 only when the meeting does not exist at all; ``min_version``/``wait_ms`` give
+  read-your-writes, and the write model answers when the read model is behind.
+
+Tenants: a user identity with a tenant only sees (and feeds) meetings started under that
+tenant; any other meeting is 404 to it, exactly as if it did not exist.
+
+Must not: talk to stores directly, or trust a field it has not validated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from interview_analytics.domain.application import ReceiveChunk, StartMeeting
+from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.errors import MeetingNotFoundError
+from interview_analytics.domain.ids import validate_meeting_id
+from interview_analytics.domain.meeting import EventMeta, Meeting
+from interview_analytics.http import bodies, views
+from interview_analytics.http.access import request_id_of
+from interview_analytics.http.deps import deps_of
+from interview_analytics.http.identity import Identity
+from interview_analytics.http.operations import identity_of
+from interview_analytics.http.ports import DependencyUnavailableError, MeetingCommands
+from interview_analytics.http.reading import decode_audio_b64, read_json
+
+
+def event_meta(request: Request, identity: Identity) -> EventMeta:
+    return EventMeta(actor=identity.subject, correlation_id=request_id_of(request))
+
+
+def tenant_scope(identity: Identity) -> str | None:
+    """The tenant a caller is confined to; services and tenantless users see everything."""
+    return None if identity.is_service else identity.tenant
+
+
+def require_visible(identity: Identity, meeting_id: str, tenant: str | None) -> None:
+    scope = tenant_scope(identity)
+    if scope is not None and tenant != scope:
+        raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
+
+
+async def load_visible(commands: MeetingCommands, identity: Identity, meeting_id: str) -> Meeting:
+    meeting = await commands.load(meeting_id)
+    require_visible(identity, meeting_id, meeting.tenant)
+    return meeting
+
+
+def path_meeting_id(request: Request) -> str:
+    return validate_meeting_id(str(request.path_params["meeting_id"]))
+
+
+async def start_meeting(request: Request) -> Response:
+    """Start a meeting (or confirm an identical earlier start)."""
+    deps = deps_of(request)
+    identity = identity_of(request)
+    values = bodies.START.validate(
+        await read_json(request, deps.limits.max_request_body_bytes, optional=True)
+    )
+    meeting_id = values["meeting_id"] or deps.meeting_ids()
+    command = StartMeeting(
+        meeting_id=meeting_id,
+        mode=values["mode"],
+        language=values["language"],
+        consent=values["consent"],
+        context=values["context"],
+        recipients=values["recipients"],
+        tenant=identity.tenant,
+    )
+    outcome = await deps.commands.start(command, event_meta(request, identity))
+    meeting = await deps.commands.load(outcome.meeting_id)
+    return JSONResponse(views.start_document(outcome, meeting))
+
+
+async def receive_chunk(request: Request) -> Response:
+    """Accept one audio chunk of a meeting."""
+    deps = deps_of(request)
+    identity = identity_of(request)
+    meeting_id = path_meeting_id(request)
+    values = bodies.CHUNK.validate(await read_json(request, deps.limits.max_request_body_bytes))
+    audio = decode_audio_b64(values["content_b64"], deps.limits.max_chunk_bytes)
+    command = ReceiveChunk(
+        meeting_id=meeting_id,
+        seq=values["seq"],
+        audio=audio,
+        audio_format=AudioFormat(values["codec"], values["sample_rate"], values["channels"]),
+        idempotency_key=values["idempotency_key"],
+        speaker_hint=values["speaker_hint"],
+    )
+    if tenant_scope(identity) is not None:
+        await load_visible(deps.commands, identity, meeting_id)
+    outcome = await deps.commands.receive_chunk(command, event_meta(request, identity))
+    return JSONResponse(views.chunk_document(outcome))
+
+
+async def finish_meeting(request: Request) -> Response:
+    """Finish a meeting: no more chunks; the final transcript and report follow."""
+    deps = deps_of(request)
+    identity = identity_of(request)
+    meeting_id = path_meeting_id(request)
+    values = bodies.FINISH.validate(
+        await read_json(request, deps.limits.max_request_body_bytes, optional=True)
+    )
+    if tenant_scope(identity) is not None:
+        await load_visible(deps.commands, identity, meeting_id)
+    outcome = await deps.commands.finish(
+        meeting_id, reason=values["reason"], meta=event_meta(request, identity)
+    )
+    return JSONResponse(views.finish_document(outcome))
+
+
+async def get_meeting(request: Request) -> Response:
+    """One meeting: status, transcripts, report, segments and metrics."""
+    deps = deps_of(request)
+    identity = identity_of(request)
+    meeting_id = path_meeting_id(request)
+    query = bodies.GET_MEETING.validate_query(request.query_params)
+    min_version: int | None = query["min_version"]
+    document = await _from_read_model(request, meeting_id, min_version, query["wait_ms"])
+    if document is None:
+        meeting = await load_visible(deps.commands, identity, meeting_id)
+        return JSONResponse(views.meeting_from_write_model(meeting))
+    require_visible(identity, meeting_id, document.get("tenant"))
+    return JSONResponse(views.meeting_from_read_model(document))
+
+
+async def _from_read_model(
+    request: Request, meeting_id: str, min_version: int | None, wait_ms: int | None
+) -> dict[str, Any] | None:
+    """The read model's document, or None when it lacks the meeting (at ``min_version``)
+    or is unavailable: the write model answers then."""
+    deps = deps_of(request)
+    reads = deps.reads
+    try:
+        if min_version is not None:
+            limit = deps.limits.read_your_writes_max_wait_ms
+            wait_sec = min(limit if wait_ms is None else wait_ms, limit) / 1000
+            await run_in_threadpool(reads.wait_for_version, meeting_id, min_version, wait_sec)
+        view = await run_in_threadpool(reads.get_meeting, meeting_id)
+    except DependencyUnavailableError:
+        return None
+    if view is None or (min_version is not None and view.version < min_version):
+        return None
+    return view.to_dict()
+
+
+async def list_meetings(request: Request) -> Response:
+    """Meetings, newest first, with filters and a cursor."""
+    deps = deps_of(request)
+    identity = identity_of(request)
+    query = bodies.LIST_MEETINGS.validate_query(request.query_params)
+    page = await run_in_threadpool(
+        lambda: deps.reads.list_meetings(
+            status=query["status"],
+            language=query["language"],
+            started_from=query["started_from"],
+            started_to=query["started_to"],
+            limit=query["limit"],
+            cursor=query["cursor"],
+            tenant=tenant_scope(identity),
+        )
+    )
+    return JSONResponse(
+        {
+            "items": [views.jsonable(item.to_dict()) for item in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )

@@ -1,0 +1,125 @@
+"""What the front door needs from the rest of the system, as Protocols ("ports").
+
+``http/`` may not import ``projections/`` or ``ops/``; it names here the operations it
+calls and ``ops/`` passes in objects that have them: the write side
+(:class:`MeetingCommands`, async, built around ``domain.application.Meetings``), the read
+side (:class:`MeetingReads`, the synchronous methods of ``projections.queries.Queries``;
+the routes call them in worker threads) and the readiness checks.
+
+Errors crossing a port: the domain's ``DomainError`` subclasses, and the two below, which
+adapters raise instead of their own (a ClickHouse error must not reach a route as an
+unknown exception and turn into a 500 that blames the client).
+
+Must not: import adapters, or read the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from interview_analytics.domain.application import ReceiveChunk, StartMeeting
+from interview_analytics.domain.meeting import (
+    ChunkOutcome,
+    EventMeta,
+    FinishOutcome,
+    Meeting,
+    StartOutcome,
+)
+
+
+class DependencyUnavailableError(Exception):
+    """A store or service the request needs is down or failing (answered with 503)."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+        self.message = message
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor the service did not hand out (answered with 400)."""
+
+
+class MeetingCommands(Protocol):
+    """The write model. Every method may raise ``DomainError``s (mapped to 4xx/503)."""
+
+    async def start(self, command: StartMeeting, meta: EventMeta) -> StartOutcome: ...
+
+    async def receive_chunk(self, command: ReceiveChunk, meta: EventMeta) -> ChunkOutcome:
+        """Store one chunk. Container codecs arrive with ``duration_sec`` None: the
+        adapter probes them and raises ``InvalidAudioError`` when they do not decode."""
+        ...
+
+    async def finish(self, meeting_id: str, *, reason: str, meta: EventMeta) -> FinishOutcome: ...
+
+    async def load(self, meeting_id: str) -> Meeting:
+        """The meeting as the write model has it now (a copy; raises
+        ``MeetingNotFoundError`` when there is none)."""
+        ...
+
+
+class MeetingView(Protocol):
+    """One meeting of the read model (``projections.queries.MeetingView``)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def tenant(self) -> str | None: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class MeetingSummary(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class MeetingPage(Protocol):
+    @property
+    def items(self) -> Sequence[MeetingSummary]: ...
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+class MeetingReads(Protocol):
+    """The read model. Synchronous: call through ``anyio.to_thread``."""
+
+    def get_meeting(self, meeting_id: str) -> MeetingView | None: ...
+
+    def list_meetings(
+        self,
+        status: str | None = None,
+        language: str | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        tenant: str | None = None,
+    ) -> MeetingPage: ...
+
+    def wait_for_version(self, meeting_id: str, version: int, timeout_sec: float = 5.0) -> bool:
+        """True once the read model has the meeting at ``version`` or later."""
+        ...
+
+    def queue_health(self) -> list[dict[str, Any]]:
+        """Rows with ``queue``, ``group``, ``depth``, ``pending``, ``dlq_depth`` (+ extras)."""
+        ...
+
+    def dead_letters(
+        self,
+        *,
+        meeting_id: str | None = None,
+        stage: str | None = None,
+        include_resolved: bool = True,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]: ...
+
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+"""Returns when the dependency is usable; raises (any exception, with a message) when not."""
+
+ReadinessChecks = Mapping[str, ReadinessCheck]
+"""By dependency name: ``event_store``, ``broker``, ``clickhouse``, ``speech_model``."""

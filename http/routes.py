@@ -1,0 +1,170 @@
+"""The whole URL table of the front door, written out.
+
+Each REST route names its handler and its :class:`Operation` (access guard, body and
+query specs, answer schema, error statuses), from which the OpenAPI document is made; the
+two WebSockets come last. Paths and field names are the contract's.
+
+Must not: build anything that needs dependencies (the table is the same for every app,
+so ``python -m interview_analytics.http.openapi`` can print the document without any).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from interview_analytics.http import admin, bodies, meetings, system
+from interview_analytics.http.operations import ApiRoute, Operation
+from interview_analytics.http.ws import websocket_route
+
+MEETING = "/v1/meetings/{meeting_id}"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        ApiRoute(
+            "/health",
+            system.health,
+            methods=["GET"],
+            operation=Operation("health", "Liveness", "public", "system", "Health"),
+        ),
+        ApiRoute(
+            "/ready",
+            system.ready,
+            methods=["GET"],
+            operation=Operation(
+                "ready",
+                "Readiness of each dependency",
+                "public",
+                "system",
+                "Ready",
+                description="event store, broker, ClickHouse and speech model, checked "
+                "separately; 503 (with every check's result) unless all pass.",
+                errors=(503,),
+            ),
+        ),
+        ApiRoute(
+            "/metrics",
+            system.metrics,
+            methods=["GET"],
+            operation=Operation(
+                "metrics", "Prometheus metrics", "public", "system", None, media_type="text/plain"
+            ),
+        ),
+        ApiRoute(
+            "/openapi.json",
+            system.openapi,
+            methods=["GET"],
+            operation=Operation("openapi", "This document", "public", "system", None),
+        ),
+        ApiRoute(
+            "/v1/meetings/start",
+            meetings.start_meeting,
+            methods=["POST"],
+            operation=Operation(
+                "start_meeting",
+                "Start a meeting",
+                "any",
+                "meetings",
+                "StartMeetingResponse",
+                description=bodies.START.description,
+                body=bodies.START,
+                errors=(400, 409, 413, 422, 503),
+            ),
+        ),
+        ApiRoute(
+            "/v1/meetings",
+            meetings.list_meetings,
+            methods=["GET"],
+            operation=Operation(
+                "list_meetings",
+                "List meetings, newest first",
+                "any",
+                "meetings",
+                "MeetingList",
+                description="A user identity with a tenant sees only its tenant's meetings.",
+                query=bodies.LIST_MEETINGS,
+                errors=(400, 422, 503),
+            ),
+        ),
+        ApiRoute(
+            MEETING,
+            meetings.get_meeting,
+            methods=["GET"],
+            operation=Operation(
+                "get_meeting",
+                "Get a meeting",
+                "any",
+                "meetings",
+                "Meeting",
+                description="404 only when the meeting does not exist (or belongs to another "
+                "tenant). With min_version the answer reflects at least that version.",
+                query=bodies.GET_MEETING,
+                errors=(404, 422, 503),
+            ),
+        ),
+        ApiRoute(
+            f"{MEETING}/chunks",
+            meetings.receive_chunk,
+            methods=["POST"],
+            operation=Operation(
+                "receive_chunk",
+                "Send an audio chunk",
+                "any",
+                "meetings",
+                "ChunkResponse",
+                description="Unknown meeting 404; finished 409 meeting_finished; bad base64 "
+                "400 bad_base64; unusable audio 422 invalid_audio; too large 413; the same seq "
+                "with other bytes 409 chunk_conflict; a repeat answers the original with "
+                "duplicate: true.",
+                body=bodies.CHUNK,
+                body_required=True,
+                errors=(400, 404, 409, 413, 422, 503),
+            ),
+        ),
+        ApiRoute(
+            f"{MEETING}/finish",
+            meetings.finish_meeting,
+            methods=["POST"],
+            operation=Operation(
+                "finish_meeting",
+                "Finish a meeting",
+                "any",
+                "meetings",
+                "FinishResponse",
+                description=bodies.FINISH.description,
+                body=bodies.FINISH,
+                errors=(400, 404, 413, 422, 503),
+            ),
+        ),
+        ApiRoute(
+            "/v1/admin/queues/health",
+            admin.queue_health,
+            methods=["GET"],
+            operation=Operation(
+                "queue_health",
+                "Queue health per consumer group",
+                "service",
+                "admin",
+                "QueueHealth",
+                description="depth = events not yet processed by the group, pending = events "
+                "not yet relayed, dlq_depth = dead letters; groups without samples are zeros.",
+                errors=(503,),
+            ),
+        ),
+        ApiRoute(
+            "/v1/admin/dead-letters",
+            admin.dead_letters,
+            methods=["GET"],
+            operation=Operation(
+                "dead_letters",
+                "Dead letters",
+                "service",
+                "admin",
+                "DeadLetters",
+                query=bodies.DEAD_LETTERS,
+                errors=(422, 503),
+            ),
+        ),
+        websocket_route("/v1/ws", "user"),
+        websocket_route("/v1/ws/internal", "service"),
+    ]
