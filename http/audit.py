@@ -10,9 +10,12 @@ Must not: read the environment.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from interview_analytics.http.identity import AuthError, Identity
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,67 @@ class AuditDecision:
     """Deny only: the error body's ``code``."""
     meeting_id: str | None = None
     request_id: str | None = None
+    decision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Made once, when the decision is taken: a redelivered record keeps it, so the
+    ``security_audit_log`` table stores it once."""
+
+    @classmethod
+    def allow(
+        cls,
+        identity: Identity,
+        *,
+        endpoint: str,
+        method: str,
+        client_ip: str,
+        reason: str = "authenticated",
+        meeting_id: str | None = None,
+        request_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> AuditDecision:
+        """The record of a request that ``identity`` was allowed to make."""
+        return cls(
+            allowed=True,
+            endpoint=endpoint,
+            method=method,
+            subject=identity.subject,
+            auth_type=identity.auth_type,
+            reason="auth_disabled" if identity.auth_type == "none" else reason,
+            client_ip=client_ip,
+            occurred_at=occurred_at or datetime.now(UTC),
+            meeting_id=meeting_id,
+            request_id=request_id,
+        )
+
+    @classmethod
+    def deny(
+        cls,
+        error: AuthError,
+        *,
+        endpoint: str,
+        method: str,
+        client_ip: str,
+        identity: Identity | None = None,
+        auth_type: str = "none",
+        meeting_id: str | None = None,
+        request_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> AuditDecision:
+        """The record of a refusal: ``identity`` when authentication succeeded (403),
+        else ``anonymous`` with the ``auth_type`` the request attempted (401)."""
+        return cls(
+            allowed=False,
+            endpoint=endpoint,
+            method=method,
+            subject=identity.subject if identity is not None else "anonymous",
+            auth_type=identity.auth_type if identity is not None else auth_type,
+            reason=error.message,
+            client_ip=client_ip,
+            occurred_at=occurred_at or datetime.now(UTC),
+            status_code=error.status,
+            error_code=error.code,
+            meeting_id=meeting_id,
+            request_id=request_id,
+        )
 
     @property
     def event(self) -> str:

@@ -14,7 +14,12 @@ from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.ops.settings import Settings, SettingsError
-from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS, EventCodec
+from interview_analytics.streams.contract import (
+    DEAD_LETTERS,
+    MEETING_EVENTS,
+    SECURITY_AUDIT,
+    EventCodec,
+)
 from interview_analytics.streams.relay import Relay, RelayConfig
 from interview_analytics.streams.speech import WhisperSettings, model_languages
 from interview_analytics.streams.topics import TopicSpec
@@ -67,6 +72,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     return [
         TopicSpec(MEETING_EVENTS, partitions, replication),
         TopicSpec(DEAD_LETTERS, 1, replication),
+        TopicSpec(SECURITY_AUDIT, 1, replication),
     ]
 
 

@@ -35,11 +35,14 @@ def test_production_refuses_the_embedded_defaults() -> None:
         Settings.from_env({"APP_ENV": "production"})
     assert "KAFKA_BOOTSTRAP_SERVERS" in str(error.value)
     assert "EVENT_STORE_URL" in str(error.value)
+    assert "AUTH_MODE" in str(error.value)
     settings = Settings.from_env(
         {
             "APP_ENV": "prod",
             "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
             "EVENT_STORE_URL": "postgresql://ia@db/ia",
+            "AUTH_MODE": "api_key",
+            "SERVICE_API_KEYS": "a-service-key-of-some-length",
         }
     )
     assert settings.is_production

@@ -1,0 +1,68 @@
+"""Wiring of the front door's security: the authenticator and the audit sinks, from Settings.
+
+``build_authenticator(settings)`` turns the ``AUTH_MODE``/``API_KEYS``/``OIDC_*``/``JWT_*``
+settings into ``http.auth.AuthConfig`` and the authenticator for the mode; a configuration
+that cannot work (api_key mode without keys, jwt mode without a key source, a key in both
+key lists...) stops the process with a :class:`SettingsError` in any environment —
+production refuses ``AUTH_MODE=none`` earlier, in ``Settings.from_env``.
+
+``build_audit_sinks(settings, bootstrap_servers)`` gives the structured log line always,
+plus the ``security-audit`` topic when a broker is given; the API's lifespan calls
+``start()`` and ``stop()`` on the result.
+"""
+
+from __future__ import annotations
+
+from interview_analytics.http.audit import AuditSink
+from interview_analytics.http.audit_sinks import FanOutAuditSink, KafkaAuditSink, LoggingAuditSink
+from interview_analytics.http.auth import (
+    AuthConfig,
+    AuthConfigError,
+    AuthMode,
+    create_authenticator,
+    parse_list,
+)
+from interview_analytics.http.identity import Authenticator
+from interview_analytics.ops.settings import Settings, SettingsError
+
+_MODES: dict[str, AuthMode] = {"none": "none", "api_key": "api_key", "jwt": "jwt"}
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig(
+        mode=_MODES[settings.auth_mode],
+        api_keys=parse_list(str(settings.api_keys)),
+        service_api_keys=parse_list(str(settings.service_api_keys)),
+        jwt_shared_secret=str(settings.jwt_shared_secret),
+        oidc_jwks_url=settings.oidc_jwks_url,
+        oidc_issuer_url=settings.oidc_issuer_url,
+        oidc_audience=settings.oidc_audience,
+        oidc_algorithms=settings.oidc_algorithms,
+        clock_skew_sec=float(settings.jwt_clock_skew_sec),
+        service_claim_key=settings.jwt_service_claim_key,
+        service_claim_values=settings.jwt_service_claim_values,
+        service_role_claim=settings.jwt_service_role_claim,
+        service_allowed_roles=settings.jwt_service_allowed_roles,
+        tenant_claim=settings.jwt_tenant_claim,
+        allow_service_api_key_in_jwt_mode=settings.allow_service_api_key_in_jwt_mode,
+        jwks_cache_ttl_sec=settings.oidc_jwks_cache_ttl_sec,
+        jwks_min_refresh_interval_sec=settings.oidc_jwks_min_refresh_interval_sec,
+        http_timeout_sec=settings.oidc_http_timeout_sec,
+    )
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    try:
+        return create_authenticator(auth_config(settings))
+    except AuthConfigError as error:
+        raise SettingsError(f"invalid auth settings: {error}") from None
+
+
+def build_audit_sinks(settings: Settings, bootstrap_servers: str | None) -> FanOutAuditSink:
+    """The log line, and the ``security-audit`` topic when ``bootstrap_servers`` is given."""
+    sinks: list[AuditSink] = [LoggingAuditSink()]
+    if bootstrap_servers:
+        sinks.append(
+            KafkaAuditSink(bootstrap_servers, max_queue=settings.security_audit_queue_size)
+        )
+    return FanOutAuditSink(sinks)
