@@ -114,7 +114,11 @@ class KafkaAuditSink:
             linger_ms=5,
             request_timeout_ms=self.request_timeout_ms,
         )
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()  # releases the client's connections and tasks
+            raise
         self._producer = producer
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
