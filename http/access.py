@@ -7,10 +7,11 @@ Every ``/v1`` route and both WebSockets call :func:`authorize` before doing anyt
 - ``service``: service identities only (``/v1/admin/*``, ``/v1/ws/internal``);
 - ``user``: user identities only (``/v1/ws``).
 
-An identity authenticated with ``auth_type == "none"`` (``AUTH_MODE=none``, refused in
-production by the settings) passes every guard: that is how the admin API is usable on a
-developer's machine. Each decision, allow or deny, goes to the audit sink as one
-:class:`AuditDecision` whose ``endpoint`` is the route template, never the raw path.
+The guards and the rules are ``http.auth``'s (``authorize``): an identity authenticated
+with ``auth_type == "none"`` (``AUTH_MODE=none``, refused in production by the settings)
+passes every guard, which is how the admin API is usable on a developer's machine. Each
+decision, allow or deny, goes to the audit sink as one :class:`AuditDecision` whose
+``endpoint`` is the route template, never the raw path.
 
 Must not: decide how credentials are checked (the ``Authenticator`` does) or swallow a
 refusal.
@@ -19,11 +20,11 @@ refusal.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Literal
 
 from starlette.requests import HTTPConnection
 
+from interview_analytics.http import auth
 from interview_analytics.http.audit import AuditDecision
 from interview_analytics.http.deps import deps_of
 from interview_analytics.http.identity import AuthError, Identity
@@ -32,17 +33,11 @@ log = logging.getLogger(__name__)
 
 Access = Literal["public", "any", "service", "user"]
 
-NO_AUTH = "none"
-
 
 def guard(identity: Identity, access: Access) -> None:
     """Raise a 403 ``AuthError`` when ``identity`` may not use a route with ``access``."""
-    if access in ("public", "any") or identity.auth_type == NO_AUTH:
-        return
-    if access == "service" and not identity.is_service:
-        raise AuthError(403, "service_identity_required", "this route is for service identities")
-    if access == "user" and identity.is_service:
-        raise AuthError(403, "user_identity_required", "this route is for user identities")
+    if access != "public":
+        auth.authorize(identity, access)
 
 
 async def authorize(connection: HTTPConnection, access: Access, endpoint: str) -> Identity:
@@ -74,29 +69,31 @@ def _record(
     identity: Identity | None,
     error: AuthError | None,
 ) -> None:
-    if identity is not None:
-        subject, auth_type = identity.subject, identity.auth_type
-    else:
-        subject = str(getattr(error, "subject", None) or "anonymous")
-        auth_type = str(getattr(error, "auth_type", None) or "unknown")
+    method = method_of(connection)
+    client_ip = connection.client.host if connection.client else ""
+    meeting_id = _short(connection.path_params.get("meeting_id"))
+    request_id = request_id_of(connection)
     if error is None:
-        reason = f"{identity.kind if identity else 'unknown'} identity allowed"
+        assert identity is not None
+        decision = AuditDecision.allow(
+            identity,
+            endpoint=endpoint,
+            method=method,
+            client_ip=client_ip,
+            meeting_id=meeting_id,
+            request_id=request_id,
+        )
     else:
-        reason = error.message
-    decision = AuditDecision(
-        allowed=error is None,
-        endpoint=endpoint,
-        method=method_of(connection),
-        subject=subject,
-        auth_type=auth_type,
-        reason=reason,
-        client_ip=connection.client.host if connection.client else "",
-        occurred_at=datetime.now(UTC),
-        status_code=error.status if error is not None else None,
-        error_code=error.code if error is not None else None,
-        meeting_id=_short(connection.path_params.get("meeting_id")),
-        request_id=request_id_of(connection),
-    )
+        decision = AuditDecision.deny(
+            error,
+            endpoint=endpoint,
+            method=method,
+            client_ip=client_ip,
+            identity=identity,
+            auth_type=auth.attempted_auth_type(connection.headers),
+            meeting_id=meeting_id,
+            request_id=request_id,
+        )
     try:
         deps_of(connection).audit.record(decision)
     except Exception:

@@ -1,4 +1,5 @@
-"""Admin views for operators (service identities only): queue health and dead letters.
+"""Admin views for operators (service identities only): queue health, dead letters and
+the security audit (every allow/deny decision of the front door, from its own table).
 
 Queue health answers the contract's ``{"queues": [{queue, group, depth, pending,
 dlq_depth, …}]}`` from the read model's latest samples: ``depth`` is the group's lag and
@@ -37,3 +38,20 @@ async def dead_letters(request: Request) -> Response:
         )
     )
     return JSONResponse({"dead_letters": views.jsonable(letters)})
+
+
+async def security_audit(request: Request) -> Response:
+    """The front door's allow/deny decisions, newest first, with filters."""
+    query = bodies.SECURITY_AUDIT.validate_query(request.query_params)
+    reads = deps_of(request).reads
+    decisions = await run_in_threadpool(
+        lambda: reads.security_audit(
+            allowed=query["allowed"],
+            subject=query["subject"],
+            endpoint=query["endpoint"],
+            since=query["since"],
+            until=query["until"],
+            limit=query["limit"],
+        )
+    )
+    return JSONResponse({"decisions": views.jsonable(decisions)})

@@ -174,6 +174,24 @@ DEAD_LETTERS = Spec(
         Field("limit", "integer", "Most letters.", minimum=1, maximum=MAX_LIST_LIMIT, default=100),
     ),
 )
+SECURITY_AUDIT = Spec(
+    "SecurityAuditQuery",
+    (
+        Field("allowed", "boolean", "Only allowed (true) or denied (false) decisions."),
+        Field("subject", "string", "Only this caller's decisions.", max_length=300),
+        Field(
+            "endpoint",
+            "string",
+            "Only this route template, e.g. /v1/meetings/{meeting_id}.",
+            max_length=300,
+        ),
+        Field("since", "datetime", "Decided at or after (ISO-8601; naive = UTC)."),
+        Field("until", "datetime", "Decided before (ISO-8601; naive = UTC)."),
+        Field(
+            "limit", "integer", "Most decisions.", minimum=1, maximum=MAX_LIST_LIMIT, default=100
+        ),
+    ),
+)
 
 # ---------------------------------------------------------------------- WebSocket frames
 

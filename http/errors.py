@@ -44,6 +44,7 @@ from interview_analytics.domain.errors import (
     MeetingFinishedError,
     MeetingNotFoundError,
 )
+from interview_analytics.http.auth import challenge
 from interview_analytics.http.identity import AuthError
 from interview_analytics.http.ports import DependencyUnavailableError, InvalidCursorError
 
@@ -137,7 +138,7 @@ def as_api_error(error: Exception) -> ApiError | None:
     if isinstance(error, DomainError):
         return ApiError(domain_status(error), error.code, error.message, error.details)
     if isinstance(error, AuthError):
-        return ApiError(error.status, error.code, error.message)
+        return ApiError(error.status, error.code, error.message, headers=challenge(error))
     if isinstance(error, DependencyUnavailableError):
         return ApiError(
             503, "dependency_unavailable", error.message, {"dependency": error.dependency}

@@ -36,6 +36,7 @@ from interview_analytics.domain.ids import validate_meeting_id
 from interview_analytics.domain.meeting import EventMeta, Meeting
 from interview_analytics.http import bodies, views
 from interview_analytics.http.access import request_id_of
+from interview_analytics.http.auth import can_see_meeting
 from interview_analytics.http.deps import deps_of
 from interview_analytics.http.identity import Identity
 from interview_analytics.http.operations import identity_of
@@ -48,13 +49,17 @@ def event_meta(request: Request, identity: Identity) -> EventMeta:
 
 
 def tenant_scope(identity: Identity) -> str | None:
-    """The tenant a caller is confined to; services and tenantless users see everything."""
-    return None if identity.is_service else identity.tenant
+    """The tenant a caller is confined to (``http.auth.can_see_meeting``'s rule): None
+    for services, users without a tenant and ``AUTH_MODE=none``."""
+    if identity.auth_type == "none" or identity.is_service:
+        return None
+    return identity.tenant
 
 
 def require_visible(identity: Identity, meeting_id: str, tenant: str | None) -> None:
-    scope = tenant_scope(identity)
-    if scope is not None and tenant != scope:
+    """Another tenant's meeting is 404, exactly like one that does not exist (a 403
+    would tell the caller that the id is in use)."""
+    if not can_see_meeting(identity, tenant):
         raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
 
 

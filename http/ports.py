@@ -117,6 +117,19 @@ class MeetingReads(Protocol):
         limit: int = 100,
     ) -> list[dict[str, Any]]: ...
 
+    def security_audit(
+        self,
+        *,
+        allowed: bool | None = None,
+        subject: str | None = None,
+        endpoint: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The front door's allow/deny decisions, newest first."""
+        ...
+
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 """Returns when the dependency is usable; raises (any exception, with a message) when not."""

@@ -165,6 +165,21 @@ def routes() -> list[BaseRoute]:
                 errors=(422, 503),
             ),
         ),
+        ApiRoute(
+            "/v1/admin/security/audit",
+            admin.security_audit,
+            methods=["GET"],
+            operation=Operation(
+                "security_audit",
+                "Security audit: allow/deny decisions",
+                "service",
+                "admin",
+                "SecurityAudit",
+                description="Every authentication decision of the front door, newest first.",
+                query=bodies.SECURITY_AUDIT,
+                errors=(422, 503),
+            ),
+        ),
         websocket_route("/v1/ws", "user"),
         websocket_route("/v1/ws/internal", "service"),
     ]

@@ -239,6 +239,28 @@ DEAD_LETTER = _obj(
 
 DEAD_LETTERS = _obj({"dead_letters": {"type": "array", "items": ref("DeadLetter")}})
 
+AUDIT_DECISION = _obj(
+    {
+        "decision_id": STR,
+        "occurred_at": TIME,
+        "allowed": BOOL,
+        "event": {"type": "string", "enum": ["security_audit_allow", "security_audit_deny"]},
+        "endpoint": {**STR, "description": "Route template."},
+        "method": STR,
+        "subject": STR,
+        "auth_type": STR,
+        "reason": STR,
+        "client_ip": STR,
+        "status_code": nullable(INT),
+        "error_code": nullable(STR),
+        "meeting_id": nullable(STR),
+        "request_id": nullable(STR),
+    },
+    additionalProperties=True,
+)
+
+SECURITY_AUDIT = _obj({"decisions": {"type": "array", "items": ref("AuditDecision")}})
+
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
     "Health": HEALTH,
@@ -255,4 +277,6 @@ COMPONENTS: dict[str, Schema] = {
     "QueueHealth": QUEUE_HEALTH,
     "DeadLetter": DEAD_LETTER,
     "DeadLetters": DEAD_LETTERS,
+    "AuditDecision": AUDIT_DECISION,
+    "SecurityAudit": SECURITY_AUDIT,
 }

@@ -189,6 +189,26 @@ class ReadsAdapter:
                 meeting_id=meeting_id, stage=stage, include_resolved=include_resolved, limit=limit
             )
 
+    def security_audit(
+        self,
+        *,
+        allowed: bool | None = None,
+        subject: str | None = None,
+        endpoint: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        with _read_errors():
+            return self.queries.security_audit(
+                allowed=allowed,
+                subject=subject,
+                endpoint=endpoint,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+
 
 @contextlib.contextmanager
 def _read_errors() -> Iterator[None]:

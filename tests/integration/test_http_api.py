@@ -20,7 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from interview_analytics.http.audit_sinks import encode
 from interview_analytics.http.deps import ApiLimits
+from interview_analytics.projections import security_audit
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.store import ReadStore
 from tests.api_schemas import assert_error, assert_matches
@@ -543,6 +545,30 @@ class TestAuthAndAdmin:
         assert_matches("DeadLetters", letters.json())
         bad = await client.get(
             "/v1/admin/dead-letters", params={"stage": "x"}, headers=bearer(SERVICE)
+        )
+        assert bad.status_code == 422
+
+    async def test_the_security_audit_shows_decisions_with_filters(
+        self, client: httpx.AsyncClient, api: ApiHarness, read_store: ReadStore
+    ) -> None:
+        await start(client)
+        await client.get("/v1/meetings", headers={"Authorization": "Bearer wrong"})
+        # What the projector does with the security-audit topic's messages.
+        messages = [encode(decision) for decision in api.audit.decisions]
+        read_store.insert(security_audit.TABLE, security_audit.rows_from_messages(messages))
+        response = await client.get(
+            "/v1/admin/security/audit", params={"allowed": "false"}, headers=bearer(SERVICE)
+        )
+        assert response.status_code == 200, response.text
+        assert_matches("SecurityAudit", response.json())
+        (denied,) = response.json()["decisions"]
+        assert (denied["endpoint"], denied["status_code"], denied["error_code"]) == (
+            "/v1/meetings",
+            401,
+            "invalid_token",
+        )
+        bad = await client.get(
+            "/v1/admin/security/audit", params={"since": "soon"}, headers=bearer(SERVICE)
         )
         assert bad.status_code == 422
 
