@@ -55,6 +55,7 @@ from interview_analytics.http.ports import (
     InvalidCursorError,
     ReadinessChecks,
 )
+from interview_analytics.ops.auth import build_audit_sinks, build_authenticator
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_meetings
@@ -308,15 +309,17 @@ def build_api_dependencies(
 def open_api_dependencies(
     settings: Settings,
     *,
-    authenticator: Authenticator,
-    audit: AuditSink,
     bootstrap_servers: str | None,
+    authenticator: Authenticator | None = None,
+    audit: AuditSink | None = None,
     meetings: Meetings | None = None,
     read_store: ReadStore | None = None,
     registry: CollectorRegistry | None = None,
 ) -> Iterator[ApiDependencies]:
-    """Opens what is not given (event store, group committer, migrated read store) and
-    closes what it opened when the block ends."""
+    """Opens what is not given — the authenticator and audit sinks of the auth settings
+    (``ops/auth.py``), the event store, the group committer, the migrated read store —
+    and closes what it opened when the block ends. The app's lifespan starts and stops
+    the audit sinks."""
     with contextlib.ExitStack() as stack:
         if meetings is None:
             meetings = build_meetings(settings)
@@ -332,8 +335,8 @@ def open_api_dependencies(
             meetings=meetings,
             committer=committer,
             read_store=read_store,
-            authenticator=authenticator,
-            audit=audit,
+            authenticator=authenticator or build_authenticator(settings),
+            audit=audit or build_audit_sinks(settings, bootstrap_servers),
             bootstrap_servers=bootstrap_servers,
             registry=registry,
         )
@@ -375,17 +378,10 @@ async def serve_api(
         watcher.cancel()
 
 
-def run_api(
-    settings: Settings,
-    *,
-    authenticator: Authenticator,
-    audit: AuditSink,
-    bootstrap_servers: str | None,
-) -> None:
-    """The standalone API process: open the dependencies, serve until SIGINT/SIGTERM."""
-    with open_api_dependencies(
-        settings, authenticator=authenticator, audit=audit, bootstrap_servers=bootstrap_servers
-    ) as deps:
+def run_api(settings: Settings, *, bootstrap_servers: str | None) -> None:
+    """The standalone API process (production layout, with the projector elsewhere):
+    open the dependencies, serve on ``API_HOST:API_PORT`` until SIGINT/SIGTERM."""
+    with open_api_dependencies(settings, bootstrap_servers=bootstrap_servers) as deps:
         app = create_app(deps)
         asyncio.run(
             serve_api(
