@@ -369,6 +369,13 @@ class JwtAuthenticator:
         self.service_keys = service_keys
         self.algorithms = config.accepted_algorithms
         self.clock = clock
+        try:
+            self.hmac_keys = {
+                algorithm: jwk.construct(config.jwt_shared_secret, algorithm)
+                for algorithm in self.algorithms & HMAC_ALGORITHMS
+            }
+        except JOSEError as error:  # e.g. a PEM key pasted as the secret: jose refuses it
+            raise AuthConfigError(f"JWT_SHARED_SECRET is not usable: {error}") from None
         self.jwks = (
             JwksCache(
                 jwks_url=config.oidc_jwks_url,
@@ -408,7 +415,7 @@ class JwtAuthenticator:
             raise AuthError(401, "invalid_token", "the token is too long")
         try:
             head = jws.get_unverified_header(token)
-        except JOSEError:
+        except (JOSEError, RecursionError):  # RecursionError: absurdly nested JSON
             raise AuthError(401, "invalid_token", "the token is not a signed JWT") from None
         if not isinstance(head, dict):
             raise AuthError(401, "invalid_token", "the token header is not an object")
@@ -420,6 +427,9 @@ class JwtAuthenticator:
                 f"token algorithm {str(algorithm)[:20]!r} is not accepted "
                 f"(accepted: {', '.join(sorted(self.algorithms))})",
             )
+        if "crit" in head:
+            # RFC 7515 §4.1.11: extensions we do not implement must make the token invalid.
+            raise AuthError(401, "invalid_token", "the token has critical header extensions")
         kid = head.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise AuthError(401, "invalid_token", "the token's kid is not a string")
@@ -434,7 +444,7 @@ class JwtAuthenticator:
             raise AuthError(401, "invalid_token", "the token's signature is not valid")
         try:
             claims = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AuthError(401, "invalid_token", "the token's claims are not JSON") from None
         if not isinstance(claims, dict):
             raise AuthError(401, "invalid_token", "the token's claims are not an object")
@@ -445,7 +455,7 @@ class JwtAuthenticator:
         """Verification keys for ``algorithm`` — of its own family and no other."""
         if algorithm in HMAC_ALGORITHMS:
             # Only the shared secret: accepted_algorithms holds no HS* without one.
-            return [jwk.construct(self.config.jwt_shared_secret, algorithm)]
+            return [self.hmac_keys[algorithm]]
         assert self.jwks is not None  # accepted_algorithms holds no RS*/ES* without JWKS
         found = await self.jwks.signing_keys(algorithm, kid)
         if not found:

@@ -13,7 +13,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jose import jwt
 
 from interview_analytics.http import auth
@@ -40,6 +43,13 @@ USER_KEY = "user-key-0123456789abcdef"
 SERVICE_KEY = "service-key-fedcba9876543210"
 SECRET = "a-development-secret-of-32-bytes!!"
 AUDIENCE = "interview-analytics"
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @pytest.fixture(scope="module")
@@ -619,3 +629,48 @@ async def test_ops_builds_the_authenticator_from_settings() -> None:
         "LoggingAuditSink",
         "KafkaAuditSink",
     ]
+
+
+# ---------------------------------------------------------------------- robustness
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(
+    token=st.one_of(
+        st.text(max_size=300),
+        st.lists(st.binary(max_size=60).map(b64url), min_size=1, max_size=4).map(".".join),
+        st.builds(
+            lambda head, body: unsigned_token(head, body, b"sig"),
+            st.dictionaries(st.sampled_from(["alg", "kid", "crit", "typ"]), JSON, max_size=4),
+            st.dictionaries(st.text(max_size=5), JSON, max_size=4),
+        ),
+    )
+)
+async def test_any_garbage_token_is_a_401_never_a_crash(token: str) -> None:
+    authenticator = create_authenticator(AuthConfig(mode="jwt", jwt_shared_secret=SECRET))
+    with pytest.raises(AuthError) as caught:
+        await authenticator.authenticate({"Authorization": f"Bearer {token}"})
+    assert caught.value.status == 401
+
+
+async def test_absurdly_nested_json_is_an_invalid_token(shared: JwtAuthenticator) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    token = f"{b64url(nested.encode())}.{b64url(b'{}')}.{b64url(b'x')}"
+    assert (await refused(shared, bearer(token))).code == "invalid_token"
+    head = b64url(b'{"alg":"HS256"}')
+    body = b64url(nested.encode())
+    signature = hmac.new(SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    token = f"{head}.{body}.{b64url(signature)}"
+    assert (await refused(shared, bearer(token))).code == "invalid_token"
+
+
+async def test_critical_header_extensions_are_refused(shared: JwtAuthenticator) -> None:
+    token = hs256({"sub": "a", "aud": AUDIENCE}, crit=["b64"], b64=False)
+    assert (await refused(shared, bearer(token))).code == "invalid_token"
+
+
+def test_a_public_key_pasted_as_the_shared_secret_is_refused_at_start(
+    idp: IdentityProvider,
+) -> None:
+    with pytest.raises(AuthConfigError, match="JWT_SHARED_SECRET"):
+        create_authenticator(AuthConfig(mode="jwt", jwt_shared_secret=idp.key.public_pem))
