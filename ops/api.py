@@ -381,7 +381,11 @@ async def serve_api(
 def run_api(settings: Settings, *, bootstrap_servers: str | None) -> None:
     """The standalone API process (production layout, with the projector elsewhere):
     open the dependencies, serve on ``API_HOST:API_PORT`` until SIGINT/SIGTERM."""
-    with open_api_dependencies(settings, bootstrap_servers=bootstrap_servers) as deps:
+    with (
+        open_api_dependencies(settings, bootstrap_servers=bootstrap_servers) as deps,
+        # uvicorn re-raises the SIGINT it shut down for; the shutdown is complete by then.
+        contextlib.suppress(KeyboardInterrupt),
+    ):
         app = create_app(deps)
         asyncio.run(
             serve_api(
