@@ -8,8 +8,9 @@ for the process) when the dependencies name a broker, and stops it on shutdown; 
 sink with ``start()``/``stop()`` coroutines (a managed sink, e.g. one that sends to Kafka)
 is started before the first request and stopped after the last.
 
-``app.state`` holds ``deps``, ``metrics``, ``live_hub``, ``live_feed`` (or None) and the
-``openapi`` document.
+``app.state`` holds ``deps``, ``metrics``, ``live_hub``, ``live_feed`` (or None), the
+``meeting_cache`` (kept fresh by the feed; unused without one) and the ``openapi``
+document.
 
 Must not: build adapters or read the environment (``ops/api.py`` does both).
 """
@@ -27,6 +28,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from interview_analytics.http import openapi
+from interview_analytics.http.cache import MeetingCache
 from interview_analytics.http.deps import ApiDependencies
 from interview_analytics.http.errors import KNOWN_ERRORS, CatchAllMiddleware, handle_known_error
 from interview_analytics.http.live import KafkaLiveFeed, LiveHub
@@ -87,18 +89,21 @@ def create_app(deps: ApiDependencies) -> Starlette:
         lifespan=lifespan,
     )
     hub = LiveHub(deps.limits.live_queue_frames, on_drop=metrics.live_dropped.inc)
-    app.state.deps = deps
-    app.state.metrics = metrics
-    app.state.live_hub = hub
-    app.state.live_feed = (
-        KafkaLiveFeed(
+    cache = MeetingCache()
+    feed: KafkaLiveFeed | None = None
+    if deps.live_bootstrap_servers:
+        feed = KafkaLiveFeed(
             hub,
             deps.live_bootstrap_servers,
             on_event=lambda event_type: metrics.live_events.labels(event_type).inc(),
         )
-        if deps.live_bootstrap_servers
-        else None
-    )
+        feed.listeners.append(lambda event: cache.saw(event.meeting_id, event.originator_version))
+        feed.on_state = cache.set_active
+    app.state.deps = deps
+    app.state.metrics = metrics
+    app.state.live_hub = hub
+    app.state.live_feed = feed
+    app.state.meeting_cache = cache
     app.state.openapi = openapi.document(table)
     return app
 

@@ -239,6 +239,10 @@ class KafkaLiveFeed:
         """Set once every partition is assigned and positioned (tests wait for it)."""
         self.positions: dict[int, int] = {}
         """Next offset to read per partition, kept across reconnects."""
+        self.listeners: list[Callable[[Meeting.Event], None]] = []
+        """Called with every decoded event (the meeting cache invalidates with it)."""
+        self.on_state: Callable[[bool], None] | None = None
+        """Called with True once following the stream, False when the stream was lost."""
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -248,8 +252,17 @@ class KafkaLiveFeed:
                 raise
             except Exception:
                 log.warning("live feed lost %s; retrying", self.bootstrap_servers, exc_info=True)
-                self.ready.clear()
+                self._set_ready(False)
                 await _wait(stop, self.retry_sec)
+        self._set_ready(False)
+
+    def _set_ready(self, ready: bool) -> None:
+        if ready:
+            self.ready.set()
+        else:
+            self.ready.clear()
+        if self.on_state is not None:
+            self.on_state(ready)
 
     async def _follow(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -271,7 +284,7 @@ class KafkaLiveFeed:
                 else:
                     await consumer.seek_to_end(tp)
                     self.positions[tp.partition] = await consumer.position(tp)
-            self.ready.set()
+            self._set_ready(True)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=250)
                 for tp, records in batches.items():
@@ -306,6 +319,8 @@ class KafkaLiveFeed:
             return
         if self.on_event is not None:
             self.on_event(envelope.event_type)
+        for listener in self.listeners:
+            listener(event)
         self.hub.publish(event)
 
 

@@ -13,7 +13,9 @@ completely before it calls either (``bodies``), and answers with the documents o
   key), a repeat answers the original with ``duplicate: true``, the same seq with other
   bytes 409 ``chunk_conflict``;
 - get: 404 only when the meeting does not exist at all; ``min_version``/``wait_ms`` give
-  read-your-writes, and the write model answers when the read model is behind.
+  read-your-writes, and the write model answers when the read model is behind. Answers
+  of the read model are kept in the ``MeetingCache`` until the event stream shows a newer
+  version of the meeting.
 
 Tenants: a user identity with a tenant only sees (and feeds) meetings started under that
 tenant; any other meeting is 404 to it, exactly as if it did not exist.
@@ -37,6 +39,7 @@ from interview_analytics.domain.meeting import EventMeta, Meeting
 from interview_analytics.http import bodies, views
 from interview_analytics.http.access import request_id_of
 from interview_analytics.http.auth import can_see_meeting
+from interview_analytics.http.cache import CachedMeeting, MeetingCache
 from interview_analytics.http.deps import deps_of
 from interview_analytics.http.identity import Identity
 from interview_analytics.http.operations import identity_of
@@ -139,12 +142,20 @@ async def get_meeting(request: Request) -> Response:
     meeting_id = path_meeting_id(request)
     query = bodies.GET_MEETING.validate_query(request.query_params)
     min_version: int | None = query["min_version"]
+    cache: MeetingCache = request.app.state.meeting_cache
+    cached = cache.get(meeting_id, min_version)
+    if cached is not None:
+        require_visible(identity, meeting_id, cached.tenant)
+        return Response(cached.body, media_type="application/json")
     document = await _from_read_model(request, meeting_id, min_version, query["wait_ms"])
     if document is None:
         meeting = await load_visible(deps.commands, identity, meeting_id)
         return JSONResponse(views.meeting_from_write_model(meeting))
     require_visible(identity, meeting_id, document.get("tenant"))
-    return JSONResponse(views.meeting_from_read_model(document))
+    response = JSONResponse(views.meeting_from_read_model(document))
+    body = bytes(response.body)
+    cache.put(meeting_id, CachedMeeting(int(document["version"]), document.get("tenant"), body))
+    return response
 
 
 async def _from_read_model(

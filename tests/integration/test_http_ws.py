@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from websockets.exceptions import InvalidStatus
@@ -28,7 +29,7 @@ from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
 from interview_analytics.streams.topics import TopicCreationError, TopicSpec, ensure_topics
 from tests.api_stack import SERVICE, TENANT_A, TENANT_B, USER, ApiHarness, ServerThread, bearer
-from tests.factories import pcm, segment, start, unique_meeting_id
+from tests.factories import chunk, pcm, segment, start, unique_meeting_id
 
 
 @pytest.fixture
@@ -256,6 +257,14 @@ def record_pipeline_results(app: Meetings, meeting_id: str) -> None:
     app.record_report(meeting_id, input_version=enhanced, report=report, final=True)
 
 
+def wait_until_following(harness: ApiHarness) -> None:
+    feed = harness.app.state.live_feed
+    deadline = time.monotonic() + 30
+    while not feed.ready.is_set():
+        assert time.monotonic() < deadline, "the live feed never got its partitions"
+        time.sleep(0.05)
+
+
 @pytest.mark.broker
 class TestLiveUpdates:
     def test_subscribed_sockets_get_transcripts_and_reports_from_the_event_stream(
@@ -267,11 +276,7 @@ class TestLiveUpdates:
         )
         try:
             with ServerThread(harness.app) as server:
-                feed = harness.app.state.live_feed
-                deadline = time.monotonic() + 30
-                while not feed.ready.is_set():
-                    assert time.monotonic() < deadline, "the live feed never got its partitions"
-                    time.sleep(0.05)
+                wait_until_following(harness)
                 meeting_id = unique_meeting_id("live")
                 harness.meetings.start(start(meeting_id))
                 with open_ws(server, "/v1/ws", USER) as ws, open_ws(server, "/v1/ws", USER) as idle:
@@ -314,3 +319,33 @@ class TestLiveUpdates:
         assert frames[3]["enhanced_text"] == "Hello there, welcome."
         assert frames[4]["report"]["recommendation"] == "hire"
         assert not [f for f in frames if f["event_type"] == "error"]
+
+    def test_the_meeting_cache_follows_the_stream(
+        self, tmp_path: Path, read_store: ReadStore, broker: EmbeddedBroker
+    ) -> None:
+        ensure_meeting_events(broker.bootstrap_servers)
+        harness = ApiHarness(
+            tmp_path / "cache", read_store, live_bootstrap_servers=broker.bootstrap_servers
+        )
+        cache = harness.app.state.meeting_cache
+        meeting_id = unique_meeting_id("cached")
+        try:
+            with (
+                ServerThread(harness.app) as server,
+                httpx.Client(base_url=server.base_url, headers=bearer(USER)) as http,
+            ):
+                wait_until_following(harness)
+                harness.meetings.start(start(meeting_id))
+                harness.project()
+                first = http.get(f"/v1/meetings/{meeting_id}").json()
+                again = http.get(f"/v1/meetings/{meeting_id}").json()
+                assert (first["version"], again, cache.hits) == (1, first, 1)
+                harness.meetings.receive_chunk(chunk(meeting_id, 0))
+                harness.project()
+                publish(broker.bootstrap_servers, harness.meetings, meeting_id)
+                deadline = time.monotonic() + 30
+                while http.get(f"/v1/meetings/{meeting_id}").json()["version"] != 2:
+                    assert time.monotonic() < deadline, "the cache kept a stale meeting"
+                    time.sleep(0.1)
+        finally:
+            harness.close()
