@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import io
 import re
 import wave
@@ -19,9 +20,12 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 
+from interview_analytics.http.app import create_app
 from interview_analytics.http.audit_sinks import encode
 from interview_analytics.http.deps import ApiLimits
+from interview_analytics.http.ports import DependencyUnavailableError
 from interview_analytics.projections import security_audit
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.store import ReadStore
@@ -652,6 +656,55 @@ class TestErrorsMetricsReadiness:
     async def test_ready_when_every_check_passes(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/ready")
         assert (response.status_code, response.json()["ready"]) == (200, True)
+
+
+class ReadStoreDownDouble:
+    """TEST DOUBLE of ``http.ports.MeetingReads`` whose every read fails as a store that is
+    down does (``ops.api.ReadsAdapter`` turns ``ReadStoreError`` into this)."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise DependencyUnavailableError("clickhouse", "the read store failed")
+
+        return fail
+
+
+class TestDegradedAndCors:
+    async def test_a_read_store_that_is_down_is_503_and_get_falls_back(
+        self, api: ApiHarness
+    ) -> None:
+        app = create_app(
+            dataclasses.replace(api.deps, reads=ReadStoreDownDouble(), registry=CollectorRegistry())
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers=bearer(USER)
+        ) as http:
+            meeting_id = (await start(http))["meeting_id"]
+            got = await http.get(f"/v1/meetings/{meeting_id}")
+            listed = await http.get("/v1/meetings")
+        assert (got.status_code, got.json()["source"]) == (200, "write_model")
+        assert listed.status_code == 503
+        assert listed.headers["Retry-After"]
+        assert_error(listed.json(), "dependency_unavailable")
+        assert listed.json()["detail"]["details"] == {"dependency": "clickhouse"}
+
+    async def test_cors_headers_only_for_configured_origins(self, api: ApiHarness) -> None:
+        origin = "https://recruiting.example"
+        app = create_app(
+            dataclasses.replace(
+                api.deps, cors_allowed_origins=(origin,), registry=CollectorRegistry()
+            )
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            preflight = await http.options(
+                "/v1/meetings/start",
+                headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            )
+            other = await http.get("/health", headers={"Origin": "https://elsewhere.example"})
+        assert preflight.headers["access-control-allow-origin"] == origin
+        assert "access-control-allow-origin" not in other.headers
 
 
 class TestOverRealSocket:
