@@ -31,6 +31,7 @@ Must not: close a socket for a client mistake, or block the live updates behind 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from interview_analytics.domain.application import ReceiveChunk
 from interview_analytics.domain.audio import AudioFormat
@@ -59,6 +60,8 @@ from interview_analytics.http.reading import decode_audio_b64, parse_json
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
+GONE = (WebSocketDisconnect, WebSocketDisconnected)
+"""The client went away: nothing to answer, the session ends."""
 
 
 @dataclass
@@ -125,10 +128,12 @@ class Session:
                 if message["type"] == "websocket.disconnect":
                     return
                 await self._on_message(message)
-        except WebSocketDisconnect:
+        except GONE:
             return
         finally:
             forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarder
             self.hub.remove(self.subscriber)
             gauge.dec()
 
@@ -160,6 +165,8 @@ class Session:
             await handler(frame)
         except FrameError as refused:
             await self._error(refused.code, refused.message, refused.details, event_type)
+        except GONE:
+            raise
         except Exception as error:
             api_error = as_api_error(error)
             if api_error is None:
@@ -300,9 +307,10 @@ class Session:
         return EventMeta(actor=self.identity.subject, correlation_id=request_id_of(self.websocket))
 
     async def _forward_live(self) -> None:
-        while True:
-            frame = await self.subscriber.queue.get()
-            await self.send(frame)
+        with contextlib.suppress(*GONE):
+            while True:
+                frame = await self.subscriber.queue.get()
+                await self.send(frame)
 
     async def send(self, frame: Frame) -> None:
         frame = {"schema_version": SCHEMA_VERSION, **frame}
