@@ -5,7 +5,9 @@ Message layout on ``meeting-events`` (see docs/events.md):
 - key: the meeting id, UTF-8 (one partition per meeting keeps its events ordered);
 - value: Avro single-object encoding: ``C3 01`` + the 8-byte little-endian CRC-64-AVRO
   fingerprint of the writer schema's canonical form + the Avro binary body; a consumer with
-  only the ``.avsc`` files finds the schema by fingerprint;
+  only the ``.avsc`` files finds the schema by fingerprint (the current ones, plus every
+  earlier published version under ``history/<Name>.<n>.avsc``: Kafka and the dead letters
+  keep messages written with them);
 - headers: ``event_type`` (Avro full name, e.g. ``ia.meeting.ChunkReceived``),
   ``meeting_id``, ``version``, ``notification_id`` and ``content-type``.
 
@@ -90,18 +92,46 @@ class Schema:
     path: Path
 
 
+HISTORY_DIR = "history"
+
+
+def _load_schema(path: Path) -> Schema:
+    parsed = cast(dict[str, Any], parse_schema(json.loads(path.read_text()), _write_hint=True))
+    canonical = to_parsing_canonical_form(parsed)
+    return Schema(
+        str(parsed["name"]), parsed, bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")), path
+    )
+
+
 def load_schemas(schema_dir: Path | None = None) -> dict[str, Schema]:
-    """Every ``.avsc`` under ``schema_dir``, by Avro full name."""
+    """The current schemas: every ``.avsc`` under ``schema_dir`` outside ``history/``, by Avro
+    full name."""
     root = schema_dir or default_schema_dir()
     schemas: dict[str, Schema] = {}
     for path in sorted(root.rglob("*.avsc")):
-        parsed = cast(dict[str, Any], parse_schema(json.loads(path.read_text()), _write_hint=True))
-        canonical = to_parsing_canonical_form(parsed)
-        full_name = str(parsed["name"])
-        schemas[full_name] = Schema(
-            full_name, parsed, bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")), path
-        )
+        if HISTORY_DIR in path.relative_to(root).parts:
+            continue
+        schema = _load_schema(path)
+        if schema.full_name in schemas:
+            raise ContractError(f"two current schemas for {schema.full_name}")
+        schemas[schema.full_name] = schema
     return schemas
+
+
+def load_schema_history(schema_dir: Path | None = None) -> list[Schema]:
+    """Every earlier published version (``history/<Name>.<n>.avsc``), oldest first per name.
+
+    Messages written with them stay on Kafka and in dead letters, so consumers must still
+    find them by fingerprint.
+    """
+    root = schema_dir or default_schema_dir()
+    paths = [p for p in root.rglob("*.avsc") if HISTORY_DIR in p.relative_to(root).parts]
+    return [_load_schema(path) for path in sorted(paths, key=_history_order)]
+
+
+def _history_order(path: Path) -> tuple[str, int]:
+    name, _, number = path.stem.rpartition(".")
+    return (str(path.parent / name), int(number) if number.isdigit() else 0)
 
 
 @dataclass(frozen=True)
@@ -135,14 +165,34 @@ class KafkaMessage:
 
 
 class EventCodec:
-    """Encode domain events to Avro single-object messages and back."""
+    """Encode domain events to Avro single-object messages and back.
 
-    def __init__(self, schemas: Mapping[str, Schema] | None = None) -> None:
+    Encoding always uses the current schema. Decoding finds the writer schema by fingerprint
+    among the current and the historical versions; data written with an older version is
+    resolved to the current schema of its type (new fields get their defaults), so an
+    Envelope always carries the current fields.
+    """
+
+    def __init__(
+        self,
+        schemas: Mapping[str, Schema] | None = None,
+        history: Iterable[Schema] | None = None,
+    ) -> None:
         self.schemas = dict(schemas if schemas is not None else load_schemas())
-        self._by_fingerprint = {s.fingerprint: s for s in self.schemas.values()}
+        if history is None:
+            history = load_schema_history() if schemas is None else ()
         missing = set(MEETING_EVENT_CLASSES) - set(self.schemas)
         if missing:
             raise ContractError(f"no Avro schema for {sorted(missing)}")
+        # fingerprint -> (writer schema, current schema of the same type)
+        self._by_fingerprint: dict[bytes, tuple[Schema, Schema]] = {}
+        for old in history:
+            current = self.schemas.get(old.full_name)
+            if current is None:
+                raise ContractError(f"historical schema {old.path} has no current version")
+            self._by_fingerprint[old.fingerprint] = (old, current)
+        for schema in self.schemas.values():
+            self._by_fingerprint[schema.fingerprint] = (schema, schema)
 
     # ------------------------------------------------------------ domain ↔ record
 
@@ -215,13 +265,15 @@ class EventCodec:
     def decode(self, value: bytes) -> Envelope:
         if len(value) < 10 or value[:2] != SINGLE_OBJECT_MARKER:
             raise ContractError("value is not Avro single-object encoded")
-        schema = self._by_fingerprint.get(value[2:10])
-        if schema is None:
+        found = self._by_fingerprint.get(value[2:10])
+        if found is None:
             raise ContractError(f"unknown schema fingerprint {value[2:10].hex()}")
-        record = fastavro.schemaless_reader(io.BytesIO(value[10:]), schema.parsed, None)
+        writer, current = found
+        reader = None if writer is current else current.parsed
+        record = fastavro.schemaless_reader(io.BytesIO(value[10:]), writer.parsed, reader)
         assert isinstance(record, dict)
         metadata = record.pop("metadata")
-        return Envelope(schema.full_name, metadata, record)
+        return Envelope(current.full_name, metadata, record)
 
     # ------------------------------------------------------------ whole messages
 

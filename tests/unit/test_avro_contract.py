@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import fastavro
 import pytest
@@ -16,10 +17,12 @@ from interview_analytics.streams.contract import (
     MEETING_EVENT_CLASSES,
     ContractError,
     EventCodec,
+    Schema,
     StreamDeduper,
     event_field_names,
     event_type_of,
     header,
+    load_schema_history,
     load_schemas,
 )
 from tests.strategies import EVENT_TYPES, meeting_events
@@ -30,6 +33,79 @@ CODEC = EventCodec()
 def test_there_is_one_schema_per_event_type_and_nothing_else() -> None:
     assert set(load_schemas()) == set(MEETING_EVENT_CLASSES)
     assert set(MEETING_EVENT_CLASSES.values()) == set(EVENT_TYPES)
+    assert all("history" not in s.path.parts for s in load_schemas().values())
+
+
+def _started(tenant: str | None) -> Meeting.Started:
+    return Meeting.Started(
+        originator_id=Meeting.create_id("m-old"),
+        originator_version=1,
+        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+        originator_topic="interview_analytics.domain.meeting:Meeting",
+        meeting_id="m-old",
+        actor="svc",
+        correlation_id=None,
+        causation_id=None,
+        mode="batch",
+        language="en",
+        consent="granted",
+        context={"role": "backend"},
+        recipients=["a@example.com"],
+        tenant=tenant,
+    )
+
+
+OLD_STARTED = [s for s in load_schema_history() if s.full_name == "ia.meeting.Started"]
+
+
+def _encode_with(schema: Schema, record: dict[str, Any]) -> bytes:
+    """A single-object message written with ``schema`` (fields it lacks are left out)."""
+    names = {f["name"] for f in schema.parsed["fields"]}
+    buffer = io.BytesIO()
+    buffer.write(b"\xc3\x01" + schema.fingerprint)
+    fastavro.schemaless_writer(buffer, schema.parsed, {k: record[k] for k in names})
+    return buffer.getvalue()
+
+
+def test_started_keeps_its_version_before_tenant_in_the_history() -> None:
+    assert OLD_STARTED
+    assert all("tenant" not in {f["name"] for f in s.parsed["fields"]} for s in OLD_STARTED)
+
+
+@pytest.mark.parametrize("old", OLD_STARTED, ids=lambda s: s.path.stem)
+def test_started_written_with_a_historical_schema_decodes_to_the_current_fields(
+    old: Schema,
+) -> None:
+    """Kafka and the dead letters keep messages written before a schema changed."""
+    current = CODEC.schemas[old.full_name]
+    assert old.fingerprint != current.fingerprint
+    _, record = CODEC.to_record(_started(None), notification_id=5)
+
+    envelope = CODEC.decode(_encode_with(old, record))
+
+    assert envelope.event_type == "ia.meeting.Started"
+    assert set(envelope.fields) == {f["name"] for f in current.parsed["fields"]} - {"metadata"}
+    assert envelope.fields["tenant"] is None
+    assert envelope.notification_id == 5
+    rebuilt = CODEC.from_record(
+        envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
+    )
+    assert rebuilt == _started(None)
+
+
+def test_a_codec_without_the_history_refuses_old_messages() -> None:
+    """What a consumer without ``history/`` would see: the reason those files are kept."""
+    _, record = CODEC.to_record(_started(None))
+    value = _encode_with(OLD_STARTED[0], record)
+    with pytest.raises(ContractError, match="unknown schema fingerprint"):
+        EventCodec(load_schemas(), history=()).decode(value)
+    assert CODEC.decode(value).fields["tenant"] is None
+
+
+def test_new_messages_are_encoded_with_the_current_schema() -> None:
+    value = CODEC.message(_started("acme"), 1).value
+    assert value[2:10] == CODEC.schemas["ia.meeting.Started"].fingerprint
+    assert CODEC.decode(value).fields["tenant"] == "acme"
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES, ids=lambda c: c.__name__)

@@ -5,6 +5,11 @@ Data written with an old version must stay readable by new consumers (Kafka keep
 messages; replays read old events), and data written now must stay readable by consumers
 that have not upgraded yet. The check generates records from the writer schema and reads
 them with the other one; a test of the check itself proves it fails on a breaking change.
+
+Consumers find the writer schema by fingerprint, so every version ever published must also
+stay in the repo (``history/<Name>.<n>.avsc``, shipped with the package and read by
+``EventCodec``): whoever changes an ``.avsc`` copies its previous version there, and a test
+here fails when that copy is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ import fastavro
 import pytest
 from fastavro.utils import generate_many
 
-from interview_analytics.streams.contract import default_schema_dir
+from interview_analytics.streams.contract import (
+    Schema,
+    default_schema_dir,
+    load_schema_history,
+    load_schemas,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = default_schema_dir()
@@ -73,7 +83,28 @@ def _in_git_checkout() -> bool:
     return (REPO / ".git").exists()
 
 
-SCHEMA_FILES = sorted(SCHEMA_DIR.rglob("*.avsc"))
+SCHEMA_FILES = sorted(s.path for s in load_schemas(SCHEMA_DIR).values())
+HISTORY = load_schema_history(SCHEMA_DIR)
+
+
+def fingerprint_of(schema: dict[str, Any]) -> str:
+    canonical = fastavro.schema.to_parsing_canonical_form(fastavro.parse_schema(schema))
+    return str(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
+
+
+def missing_history(
+    versions: list[tuple[str, dict[str, Any]]],
+    current: dict[str, Any],
+    history: list[dict[str, Any]],
+) -> list[str]:
+    """The commits whose version of a schema is neither the current one nor kept in history."""
+    kept = {fingerprint_of(schema) for schema in [current, *history]}
+    return [commit for commit, schema in versions if fingerprint_of(schema) not in kept]
+
+
+def history_of(path: Path) -> list[Schema]:
+    name = json.loads(path.read_text())["name"]
+    return [old for old in HISTORY if old.full_name.rpartition(".")[2] == name]
 
 
 @pytest.mark.skipif(not _in_git_checkout(), reason="needs the git history of schemas/avro")
@@ -85,6 +116,52 @@ def test_current_schema_is_compatible_with_every_committed_version(path: Path) -
             check_compatible(old, current)
         except IncompatibleSchemaError as error:
             pytest.fail(f"{path.name} is incompatible with the version in {commit}: {error}")
+
+
+@pytest.mark.parametrize("old", HISTORY, ids=lambda s: s.path.stem)
+def test_every_historical_version_is_compatible_with_the_current_one(old: Schema) -> None:
+    """Works without git (an installed package): old messages resolve to the current schema."""
+    assert old.path.parent.name == "history"
+    name, _, number = old.path.stem.rpartition(".")
+    assert number.isdigit(), f"{old.path.name}: expected <Name>.<n>.avsc"
+    assert old.full_name.rpartition(".")[2] == name, f"{old.path.name} holds {old.full_name}"
+    [current] = [p for p in SCHEMA_FILES if p.stem == name]
+    check_compatible(json.loads(old.path.read_text()), json.loads(current.read_text()))
+
+
+@pytest.mark.skipif(not _in_git_checkout(), reason="needs the git history of schemas/avro")
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_every_committed_version_is_kept_in_history(path: Path) -> None:
+    """Changing an .avsc without copying its previous version to history/ fails here."""
+    versions = committed_versions(path)
+    history = [json.loads(old.path.read_text()) for old in history_of(path)]
+    missing = missing_history(versions, json.loads(path.read_text()), history)
+    assert not missing, (
+        f"{path.name} as committed in {missing} is not in history/: copy it to "
+        f"history/{path.stem}.<n>.avsc (consumers must decode messages written with it)"
+    )
+    committed = {fingerprint_of(schema) for _, schema in versions}
+    for old, schema in zip(history_of(path), history, strict=True):
+        assert fingerprint_of(schema) in committed, (
+            f"{old.path.name} is no version of {path.name} in the git history"
+        )
+
+
+def test_the_history_guard_reports_a_missing_version() -> None:
+    old = {**BASE}
+    new = {**BASE, "fields": [*BASE["fields"], {"name": "b", "type": "long", "default": 0}]}
+    versions = [("new", new), ("old", old)]
+    assert missing_history(versions, new, history=[]) == ["old"]
+    assert missing_history(versions, new, history=[old]) == []
+    # a doc-only change keeps the fingerprint: nothing to keep
+    assert missing_history([("doc", {**new, "doc": "x"})], new, history=[]) == []
+
+
+@pytest.mark.skipif(not _in_git_checkout(), reason="needs the git history of schemas/avro")
+def test_the_history_guard_fails_without_the_previous_started() -> None:
+    path = next(p for p in SCHEMA_FILES if p.stem == "Started")
+    current = json.loads(path.read_text())
+    assert missing_history(committed_versions(path), current, history=[])
 
 
 BASE = {
