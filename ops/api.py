@@ -57,6 +57,7 @@ from interview_analytics.http.ports import (
 )
 from interview_analytics.ops.auth import build_audit_sinks, build_authenticator
 from interview_analytics.ops.group_commit import GroupCommitter
+from interview_analytics.ops.projector import ProjectorService
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_meetings
 from interview_analytics.projections import queries as read_queries
@@ -378,20 +379,51 @@ async def serve_api(
         watcher.cancel()
 
 
-def run_api(settings: Settings, *, bootstrap_servers: str | None) -> None:
-    """The standalone API process (production layout, with the projector elsewhere):
-    open the dependencies, serve on ``API_HOST:API_PORT`` until SIGINT/SIGTERM."""
-    with (
-        open_api_dependencies(settings, bootstrap_servers=bootstrap_servers) as deps,
-        # uvicorn re-raises the SIGINT it shut down for; the shutdown is complete by then.
-        contextlib.suppress(KeyboardInterrupt),
-    ):
-        app = create_app(deps)
-        asyncio.run(
-            serve_api(
-                app,
-                settings.api_host,
-                settings.api_port,
-                ws_max_size=deps.limits.max_ws_message_bytes,
-            )
+def run_api(
+    settings: Settings, *, bootstrap_servers: str | None, with_projector: bool = False
+) -> None:
+    """The API process until SIGINT/SIGTERM, on ``API_HOST:API_PORT``.
+
+    ``with_projector``: the embedded layout (docs/adr/0003): chDB hosts one process per
+    directory, so this process also runs the projector, sharing the event store, the read
+    store and the metrics registry with the routes. Otherwise the projector runs elsewhere.
+    """
+    registry = CollectorRegistry()
+    meetings = build_meetings(settings)
+    read_store = ReadStore.connect(settings.resolved_clickhouse_url)
+    try:
+        read_store.migrate()
+        with (
+            open_api_dependencies(
+                settings,
+                bootstrap_servers=bootstrap_servers,
+                meetings=meetings,
+                read_store=read_store,
+                registry=registry,
+            ) as deps,
+            # uvicorn re-raises the SIGINT it shut down for; the shutdown is complete by then.
+            contextlib.suppress(KeyboardInterrupt),
+        ):
+            projector = None
+            if with_projector and bootstrap_servers:
+                projector = ProjectorService(
+                    settings, bootstrap_servers, read_store, meetings, registry
+                )
+            asyncio.run(_serve_with(projector, create_app(deps), settings, deps))
+    finally:
+        read_store.close()
+        meetings.close()
+
+
+async def _serve_with(
+    projector: ProjectorService | None, app: Starlette, settings: Settings, deps: ApiDependencies
+) -> None:
+    if projector is not None:
+        await projector.start()
+    try:
+        await serve_api(
+            app, settings.api_host, settings.api_port, ws_max_size=deps.limits.max_ws_message_bytes
         )
+    finally:
+        if projector is not None:
+            await projector.stop()

@@ -2,6 +2,7 @@
 
     ia up                      start the embedded stack (broker, relay, workers) and run it
     ia relay                   run the relay against the configured broker
+    ia api                     serve the REST/WS API (with the projector on embedded chDB)
     ia worker ROLE             run one pipeline stage (transcriber, enhancer, reporter) or
                                the projector (production layout: its own process)
     ia events show MEETING_ID  print a meeting's stream from the event store
@@ -30,6 +31,7 @@ from typing import Any
 
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import dead_letter_commands, runtime
+from interview_analytics.ops.api import run_api
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.projector import ROLE as PROJECTOR_ROLE
@@ -76,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
     relay = commands.add_parser("relay", help="run the relay (event store -> Kafka)")
     relay.set_defaults(handler=cmd_relay)
+
+    api = commands.add_parser("api", help="serve the REST and WebSocket API")
+    api.set_defaults(handler=cmd_api)
 
     worker = commands.add_parser(
         "worker", help="run one pipeline stage or the projector (a Faust worker)"
@@ -150,6 +155,14 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         run_projector(settings, bootstrap)
     else:
         run_worker(args.role, settings, bootstrap)
+    return 0
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    bootstrap = settings.kafka_bootstrap_servers or runtime.bootstrap_servers(settings.data_dir)
+    run_api(
+        settings, bootstrap_servers=bootstrap or None, with_projector=settings.embedded_read_store
+    )
     return 0
 
 

@@ -1,7 +1,8 @@
 """The projector: Faust agents that keep the ClickHouse read models up to date.
 
 Consumer group ``ia-projector``. Agents (``projections/agent.py``): ``meeting-events`` →
-meetings, transcript_segments, reports, event_log; ``dead-letters`` → dead_letters. A
+meetings, transcript_segments, reports, event_log; ``dead-letters`` → dead_letters;
+``security-audit`` → security_audit_log. A
 timer samples queue health: for every consumer group, the event store's head against the
 position the group recorded in the tracking table (``consumer:ia-<role>``), the relay's
 position for the broker cluster it publishes to, and open dead letters per stage.
@@ -36,6 +37,7 @@ from interview_analytics.projections.agent import (
     BatchWritten,
     DeadLettersProjection,
     MeetingEventsProjection,
+    SecurityAuditProjection,
     install_projection_agent,
 )
 from interview_analytics.projections.folding import events_from
@@ -43,7 +45,7 @@ from interview_analytics.projections.projector import ProjectionWriter, Projecto
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.app import create_app
-from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS
+from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS, SECURITY_AUDIT
 from interview_analytics.streams.relay import relay_position_name
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class ProjectorService:
         self.agents = [
             BatchingAgent(self.meeting_events, writer, batches, observe),
             BatchingAgent(DeadLettersProjection(topic=DEAD_LETTERS), writer, batches, observe),
+            BatchingAgent(SecurityAuditProjection(topic=SECURITY_AUDIT), writer, batches, observe),
         ]
         for agent in self.agents:
             install_projection_agent(self.app, agent)
@@ -231,7 +234,10 @@ def run_projector(settings: Settings, bootstrap_servers: str) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.projector_metrics_port, registry=registry)
-    print(f"[{ROLE}] projecting meeting-events and dead-letters as group {GROUP}", flush=True)
+    print(
+        f"[{ROLE}] projecting meeting-events, dead-letters and security-audit as {GROUP}",
+        flush=True,
+    )
     worker = faust.Worker(service.app, loglevel=settings.log_level.upper(), quiet=True)
     try:
         worker.execute_from_commandline()

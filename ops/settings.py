@@ -570,6 +570,17 @@ class Settings:
         return self.data_dir / "blobs"
 
     @property
+    def embedded_read_store(self) -> bool:
+        """chDB: the projector must run in the process that serves reads (ADR 0003)."""
+        return self.resolved_clickhouse_url.startswith("chdb:")
+
+    @property
+    def api_url(self) -> str:
+        """Where a local client reaches the API."""
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host  # noqa: S104
+        return f"http://{host}:{self.api_port}"
+
+    @property
     def embedded_profile(self) -> bool:
         if self.kafka_profile:
             return self.kafka_profile == "embedded"

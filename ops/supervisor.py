@@ -1,10 +1,10 @@
 """``ia up``: the embedded stack as one command.
 
 Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set), creates the
-topics, then runs each role as a child process — the relay and one worker per pipeline
-stage — exactly the processes a production deployment runs as separate services. A child
-that dies is restarted (with backoff); Ctrl-C or SIGTERM stops the children, then the
-broker.
+topics, then runs each role as a child process — the relay, one worker per pipeline
+stage, the API (which runs the projector too when the read store is chDB) — exactly the
+processes a production deployment runs as separate services. A child that dies is
+restarted (with backoff); Ctrl-C or SIGTERM stops the children, then the broker.
 """
 
 from __future__ import annotations
@@ -50,16 +50,25 @@ def run_stack(settings: Settings) -> int:
     stop = _stop_flag()
     with broker(settings) as running:
         asyncio.run(ensure_topics(running.bootstrap_servers, topic_specs(settings)))
-        runtime.write(settings.data_dir, bootstrap_servers=running.bootstrap_servers)
+        runtime.write(
+            settings.data_dir,
+            bootstrap_servers=running.bootstrap_servers,
+            api_url=settings.api_url,
+        )
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": running.bootstrap_servers,
             "KAFKA_PROFILE": "embedded" if running.embedded else "kafka",
             "DATA_DIR": str(settings.data_dir.resolve()),
         }
-        children = [Child("relay", ia_command("relay"))] + [
-            Child(role, ia_command("worker", role)) for role in ROLES
+        children = [
+            Child("relay", ia_command("relay")),
+            *(Child(role, ia_command("worker", role)) for role in ROLES),
+            Child("api", ia_command("api")),
         ]
+        if not settings.embedded_read_store:
+            # On chDB the API process runs the projector (docs/adr/0003).
+            children.append(Child("projector", ia_command("worker", "projector")))
         _banner(settings, running.bootstrap_servers, running.embedded is not None)
         try:
             for child in children:
@@ -89,7 +98,11 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool) -> None:
         port = metrics_port(settings, role)
         if port:
             print(f"                {role} http://127.0.0.1:{port}/metrics")
-    print("  processes   : relay, " + ", ".join(ROLES) + " (Ctrl-C to stop)", flush=True)
+    print(f"  read store  : {redacted(settings.resolved_clickhouse_url)}")
+    print(f"  API         : {settings.api_url}  (OpenAPI: {settings.api_url}/openapi.json)")
+    projector = "in the API process" if settings.embedded_read_store else "its own process"
+    print(f"  projector   : {projector}")
+    print("  processes   : relay, " + ", ".join(ROLES) + ", api (Ctrl-C to stop)", flush=True)
 
 
 def _start(child: Child, env: dict[str, str]) -> None:

@@ -2,13 +2,14 @@
 
 One :class:`TopicProjection` per topic turns a batch of raw message values into rows by
 table (``meeting-events`` through :class:`~projections.projector.Projector`, the
-``dead-letters`` letters, …). :func:`install_projection_agent` wires one into a Faust app:
-the agent collects messages without acknowledging them, and a batch is written when it is
-full or ``max_wait_sec`` old; only after the insert succeeded are its messages acked, so
-Faust never commits an offset past a row that is not in the table. A failed insert is
-retried with backoff (the same rows: folding is not repeated) until it succeeds or the
-process stops; a stop or a crash in between leaves the messages unacknowledged, and their
-redelivery is harmless because every row is idempotent (ReplacingMergeTree, FINAL reads).
+``dead-letters`` letters, the ``security-audit`` decisions).
+:func:`install_projection_agent` wires one into a Faust app: the agent collects messages
+without acknowledging them, and a batch is written when it is full or ``max_wait_sec``
+old; only after the insert succeeded are its messages acked, so Faust never commits an
+offset past a row that is not in the table. A failed insert is retried with backoff (the
+same rows: folding is not repeated) until it succeeds or the process stops; a stop or a
+crash in between leaves the messages unacknowledged, and their redelivery is harmless
+because every row is idempotent (ReplacingMergeTree, FINAL reads).
 
 Adding a table fed by another topic is local: a ``TopicProjection`` for it, one
 ``install_projection_agent`` call in ``ops/projector.py``.
@@ -25,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from interview_analytics.projections import dead_letters
+from interview_analytics.projections import dead_letters, security_audit
 from interview_analytics.projections.projector import (
     Notified,
     ProjectionWriter,
@@ -94,6 +95,17 @@ class DeadLettersProjection:
                 self.undecodable += 1
                 log.error("projector: skipping an undecodable dead letter: %s", error)
         return {dead_letters.TABLE: rows}
+
+
+@dataclass
+class SecurityAuditProjection:
+    """``security-audit`` → security_audit_log."""
+
+    topic: str = "security-audit"
+    name: str = "security_audit"
+
+    def rows(self, values: Sequence[bytes]) -> RowsByTable:
+        return {security_audit.TABLE: security_audit.rows_from_messages(values)}
 
 
 @dataclass(frozen=True)

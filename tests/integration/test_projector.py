@@ -69,8 +69,8 @@ def projector_position(app: Meetings) -> int:
     return app.factory.tracking_recorder().max_tracking_id(consumer_position_name("projector")) or 0
 
 
-async def eventually(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(condition: Callable[[], bool], what: str, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -149,7 +149,7 @@ async def test_the_projector_in_process_keeps_every_table_equal_to_a_replay(
         )
 
         live = snapshot(store)
-        assert live["meetings"] and live["transcript_segments"] and live["reports"]
+        assert all(live[table] for table in ("meetings", "transcript_segments", "reports"))
         # The same events again (a redelivery, or a second projector) change nothing.
         ProjectionWriter(store).write(Projector().project(stored_events(app)))
         assert snapshot(store) == live
