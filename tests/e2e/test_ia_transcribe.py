@@ -1,0 +1,65 @@
+"""Black box: `ia transcribe FILE` with no stack running starts one, and prints the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+
+from interview_analytics.ops.embedded import free_port
+from tests.speech import Interview, espeak_available
+
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.skipif(not espeak_available(), reason="espeak-ng makes the test speech"),
+]
+
+IA = str(Path(sys.executable).with_name("ia"))
+
+
+def write_wav(path: Path, pcm: bytes) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+
+
+def test_transcribe_runs_a_recording_through_a_stack_it_starts(
+    tmp_path: Path, interview: Interview
+) -> None:
+    recording = tmp_path / "interview.wav"
+    write_wav(recording, interview.pcm)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVENT_STORE"))},
+        "DATA_DIR": str(tmp_path / "data"),
+        "API_PORT": str(free_port()),
+        **{
+            f"{role}_METRICS_PORT": "0"
+            for role in ("RELAY", "TRANSCRIBER", "ENHANCER", "REPORTER", "PROJECTOR")
+        },
+    }
+    result = subprocess.run(
+        [IA, "transcribe", str(recording), "--language", "en", "--json", "--timeout", "240"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    meeting = json.loads(result.stdout)
+    assert meeting["status"] == "done"
+    assert meeting["report_final"] is True
+    assert set(meeting["report"]) >= {"summary", "bullets", "risk_flags", "recommendation"}
+    spoken = interview.text.lower()
+    heard = meeting["enhanced_transcript"].lower()
+    assert sum(word.strip(".,?") in heard for word in spoken.split()) > len(spoken.split()) / 2
+    assert "starting one (ia up)" in result.stderr
+    assert "uploading" in result.stderr
+    assert not (tmp_path / "data" / "runtime.json").exists()  # the stack it started stopped
