@@ -43,7 +43,7 @@ typecheck: install
 	@for layer in $(LAYERS); do ln -sfn ../../../$$layer $(TYPECHECK_TREE)/$$layer; done
 	MYPYPATH=build/typecheck $(VENV)/bin/mypy --namespace-packages --explicit-package-bases \
 		-p interview_analytics.domain -p interview_analytics.streams -p interview_analytics.ops \
-		-p interview_analytics.projections -p interview_analytics.http
+		-p interview_analytics.projections -p interview_analytics.http -p interview_analytics.connectors
 
 bench: install
 	$(PY) bench/bench_event_store.py
