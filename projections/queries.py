@@ -31,11 +31,11 @@ from typing import Any
 
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
+from interview_analytics.projections.sql import Filters, clamp_limit, micros
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS
 
 API_VERSION = "v1"
-MAX_LIMIT = 500
 
 # Results that resolve a dead letter: (meeting, stage, input version) from the audit trail.
 _RESULTS_SQL = (
@@ -230,40 +230,40 @@ class Queries:
     ) -> Page:
         """Newest first; ``started_from`` inclusive, ``started_to`` exclusive; ``tenant``
         keeps only the meetings started under that tenant."""
-        limit = max(1, min(MAX_LIMIT, int(limit)))
-        where: list[str] = []
-        parameters: dict[str, Any] = {"limit": limit + 1}
+        limit = clamp_limit(limit)
+        filters = Filters(limit=limit + 1)
         if status is not None:
-            where.append("status = {status:String}")
-            parameters["status"] = status
+            filters.add("status = {status:String}", status=status)
         if language is not None:
-            where.append("language = {language:String}")
-            parameters["language"] = language.lower()
+            filters.add("language = {language:String}", language=language.lower())
         if tenant is not None:
-            where.append("tenant = {tenant:String}")
-            parameters["tenant"] = tenant
+            filters.add("tenant = {tenant:String}", tenant=tenant)
         if started_from is not None:
-            where.append("toUnixTimestamp64Micro(started_at) >= {from_us:Int64}")
-            parameters["from_us"] = _micros(started_from)
+            filters.add(
+                "toUnixTimestamp64Micro(started_at) >= {from_us:Int64}",
+                from_us=micros(started_from),
+            )
         if started_to is not None:
-            where.append("toUnixTimestamp64Micro(started_at) < {to_us:Int64}")
-            parameters["to_us"] = _micros(started_to)
+            filters.add(
+                "toUnixTimestamp64Micro(started_at) < {to_us:Int64}", to_us=micros(started_to)
+            )
         if cursor is not None:
             after_us, after_id = decode_cursor(cursor)
-            where.append(
+            filters.add(
                 "(toUnixTimestamp64Micro(started_at), meeting_id)"
-                " < ({after_us:Int64}, {after_id:String})"
+                " < ({after_us:Int64}, {after_id:String})",
+                after_us=after_us,
+                after_id=after_id,
             )
-            parameters.update(after_us=after_us, after_id=after_id)
         # Only constant fragments are joined; every value is a bound parameter.
         rows = self.store.query_rows(
             "SELECT meeting_id, status, mode, language, started_at, updated_at, finished_at,"  # noqa: S608
             " chunks_received, audio_seconds, report_final, version, tenant,"
             " toUnixTimestamp64Micro(started_at) AS started_us"
             " FROM meetings FINAL"
-            + (" WHERE " + " AND ".join(where) if where else "")
+            + filters.where()
             + " ORDER BY started_at DESC, meeting_id DESC LIMIT {limit:UInt32}",
-            parameters,
+            filters.parameters,
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -357,17 +357,13 @@ class Queries:
         limit: int = 100,
     ) -> list[dict[str, Any]]:
         """Dead letters, newest first, with ``resolved`` from the meeting's results."""
-        limit = max(1, min(MAX_LIMIT, int(limit)))
-        where: list[str] = []
-        parameters: dict[str, Any] = {"limit": limit}
+        filters = Filters(limit=clamp_limit(limit))
         if meeting_id is not None:
-            where.append("d.meeting_id = {m:String}")
-            parameters["m"] = meeting_id
+            filters.add("d.meeting_id = {m:String}", m=meeting_id)
         if stage is not None:
-            where.append("d.stage = {stage:String}")
-            parameters["stage"] = stage
+            filters.add("d.stage = {stage:String}", stage=stage)
         if not include_resolved:
-            where.append("NOT resolved")
+            filters.add("NOT resolved")
         # Only constant fragments are joined; every value is a bound parameter.
         rows = self.store.query_rows(
             "SELECT d.letter_id AS letter_id, d.stage AS stage, d.kind AS kind,"  # noqa: S608
@@ -379,9 +375,9 @@ class Queries:
             f" LEFT JOIN ({_RESULTS_SQL}) AS r"
             " ON r.meeting_id = d.meeting_id AND r.stage = d.stage"
             " AND r.input_version = d.version"
-            + (" WHERE " + " AND ".join(where) if where else "")
+            + filters.where()
             + " ORDER BY d.failed_at DESC, d.letter_id LIMIT {limit:UInt32}",
-            parameters,
+            filters.parameters,
         )
         return [{**row, "resolved": bool(row["resolved"])} for row in rows]
 
@@ -464,13 +460,6 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     if not isinstance(started_us, int) or not isinstance(meeting_id, str):
         raise InvalidCursorError("cursor is not one this service handed out")
     return started_us, meeting_id
-
-
-def _micros(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _jsonable(value: Any) -> Any:

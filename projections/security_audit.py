@@ -22,10 +22,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from interview_analytics.projections.sql import Filters, clamp_limit, micros
 from interview_analytics.projections.store import ReadStore
 
 TABLE = "security_audit_log"
-MAX_LIMIT = 500
 
 # Content-derived ids for records without a decision_id (uuid5 in this namespace).
 _NAMESPACE = uuid.UUID("6f1c0f4e-3d4e-5b8a-9a51-8e1f2b7c9d30")
@@ -102,32 +102,31 @@ def audit_records(
 
     ``since`` is inclusive and ``until`` exclusive; ``limit`` is clamped to 1..500.
     """
-    limit = max(1, min(MAX_LIMIT, int(limit)))
-    where: list[str] = []
-    parameters: dict[str, Any] = {"limit": limit}
+    filters = Filters(limit=clamp_limit(limit))
     if allowed is not None:
-        where.append("allowed = {allowed:UInt8}")
-        parameters["allowed"] = int(allowed)
+        filters.add("allowed = {allowed:UInt8}", allowed=int(allowed))
     if subject is not None:
-        where.append("subject = {subject:String}")
-        parameters["subject"] = subject
+        filters.add("subject = {subject:String}", subject=subject)
     if endpoint is not None:
-        where.append("endpoint = {endpoint:String}")
-        parameters["endpoint"] = endpoint
+        filters.add("endpoint = {endpoint:String}", endpoint=endpoint)
     if since is not None:
-        where.append("occurred_at >= fromUnixTimestamp64Micro({since_us:Int64}, 'UTC')")
-        parameters["since_us"] = _micros(since)
+        filters.add(
+            "occurred_at >= fromUnixTimestamp64Micro({since_us:Int64}, 'UTC')",
+            since_us=micros(since),
+        )
     if until is not None:
-        where.append("occurred_at < fromUnixTimestamp64Micro({until_us:Int64}, 'UTC')")
-        parameters["until_us"] = _micros(until)
+        filters.add(
+            "occurred_at < fromUnixTimestamp64Micro({until_us:Int64}, 'UTC')",
+            until_us=micros(until),
+        )
     # Only constant fragments are joined; every value is a bound parameter.
     rows = store.query_rows(
         "SELECT decision_id, occurred_at, allowed, event, endpoint, method, subject,"  # noqa: S608
         " auth_type, reason, client_ip, status_code, error_code, meeting_id, request_id"
         f" FROM {TABLE} FINAL"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + filters.where()
         + " ORDER BY occurred_at DESC, decision_id DESC LIMIT {limit:UInt32}",
-        parameters,
+        filters.parameters,
     )
     return [
         {
@@ -169,10 +168,3 @@ def _time(value: Any) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def _micros(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

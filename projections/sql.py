@@ -1,0 +1,39 @@
+"""Pieces every read query shares: result limits, time bounds and optional filters.
+
+Must not: build SQL from values; values always travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_LIMIT = 500
+
+
+def clamp_limit(limit: int) -> int:
+    """A page size within 1..MAX_LIMIT."""
+    return max(1, min(MAX_LIMIT, int(limit)))
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch (a naive time counts as UTC), for Int64 parameters."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class Filters:
+    """Optional conditions joined with AND: each a constant SQL fragment plus its values."""
+
+    def __init__(self, **parameters: Any) -> None:
+        self.clauses: list[str] = []
+        self.parameters: dict[str, Any] = dict(parameters)
+
+    def add(self, clause: str, **parameters: Any) -> None:
+        self.clauses.append(clause)
+        self.parameters.update(parameters)
+
+    def where(self) -> str:
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
