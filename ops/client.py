@@ -118,6 +118,12 @@ class ApiClient:
             time.sleep(0.5)
 
 
+def api_answers(base_url: str) -> bool:
+    """Whether an API is up at ``base_url`` (``GET /health``)."""
+    with ApiClient(base_url, timeout=5.0) as client:
+        return client.healthy()
+
+
 def pcm_chunks(path: Path, chunk_sec: float = CHUNK_SEC) -> Iterator[bytes]:
     """The recording as 16 kHz mono signed 16-bit PCM, ``chunk_sec`` at a time."""
     data = path.read_bytes()

@@ -45,7 +45,7 @@ from interview_analytics.projections.projector import ProjectionWriter, Projecto
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.app import create_app
-from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS, SECURITY_AUDIT
+from interview_analytics.streams.contract import MEETING_EVENTS
 from interview_analytics.streams.relay import relay_position_name
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,8 @@ class ProjectorService:
         observe = self.metrics.observe_batch
         self.agents = [
             BatchingAgent(self.meeting_events, writer, batches, observe),
-            BatchingAgent(DeadLettersProjection(topic=DEAD_LETTERS), writer, batches, observe),
-            BatchingAgent(SecurityAuditProjection(topic=SECURITY_AUDIT), writer, batches, observe),
+            BatchingAgent(DeadLettersProjection(), writer, batches, observe),
+            BatchingAgent(SecurityAuditProjection(), writer, batches, observe),
         ]
         for agent in self.agents:
             install_projection_agent(self.app, agent)

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from interview_analytics.ops import runtime
-from interview_analytics.ops.client import ApiClient, ApiError, Credentials, is_final, pcm_chunks
+from interview_analytics.ops.client import (
+    ApiClient,
+    ApiError,
+    Credentials,
+    api_answers,
+    is_final,
+    pcm_chunks,
+)
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.supervisor import ia_command
 
@@ -78,7 +85,7 @@ def transcribe(
 def _api(settings: Settings, api_url: str) -> Iterator[str]:
     """The URL of a running API, starting ``ia up`` for the duration when there is none."""
     known = api_url or str(runtime.read(settings.data_dir).get("api_url") or "")
-    if known and ApiClient(known).healthy():
+    if known and api_answers(known):
         yield known
         return
     if api_url:
@@ -103,7 +110,7 @@ def _wait_for_api(settings: Settings, stack: subprocess.Popen[bytes]) -> str:
         if stack.poll() is not None:
             raise SystemExit(f"ia transcribe: ia up exited with {stack.returncode}")
         url = str(runtime.read(settings.data_dir).get("api_url") or "")
-        if url and ApiClient(url).healthy():
+        if url and api_answers(url):
             return url
         time.sleep(0.5)
     raise SystemExit("ia transcribe: the stack did not start in time")

@@ -34,7 +34,13 @@ from interview_analytics.projections.projector import (
     Row,
     notified,
 )
-from interview_analytics.streams.contract import ContractError, EventCodec
+from interview_analytics.streams.contract import (
+    DEAD_LETTERS,
+    MEETING_EVENTS,
+    SECURITY_AUDIT,
+    ContractError,
+    EventCodec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,7 @@ class MeetingEventsProjection:
 
     projector: Projector
     codec: EventCodec = field(default_factory=EventCodec)
-    topic: str = "meeting-events"
+    topic: str = MEETING_EVENTS
     name: str = "meeting_events"
     last_notification_id: int = 0
     """The highest store position projected so far: the projector's lag is head minus this."""
@@ -82,7 +88,7 @@ class MeetingEventsProjection:
 class DeadLettersProjection:
     """``dead-letters`` → dead_letters."""
 
-    topic: str = "dead-letters"
+    topic: str = DEAD_LETTERS
     name: str = "dead_letters"
     undecodable: int = 0
 
@@ -101,7 +107,7 @@ class DeadLettersProjection:
 class SecurityAuditProjection:
     """``security-audit`` → security_audit_log."""
 
-    topic: str = "security-audit"
+    topic: str = SECURITY_AUDIT
     name: str = "security_audit"
 
     def rows(self, values: Sequence[bytes]) -> RowsByTable:

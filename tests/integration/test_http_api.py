@@ -46,24 +46,6 @@ GENERATED_ID = re.compile(r"mtg_\d{14}_[0-9a-f]{10}")
 
 
 @pytest.fixture
-def read_store(tmp_path: Path) -> Iterator[ReadStore]:
-    """A migrated chDB read store of this test's own (chDB: one directory at a time)."""
-    store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.close()
-
-
-@pytest.fixture
-def api(tmp_path: Path, read_store: ReadStore) -> Iterator[ApiHarness]:
-    harness = ApiHarness(tmp_path, read_store)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
 async def client(api: ApiHarness) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=api.app)
     async with httpx.AsyncClient(

@@ -33,23 +33,6 @@ from tests.factories import chunk, pcm, segment, start, unique_meeting_id
 
 
 @pytest.fixture
-def read_store(tmp_path: Path) -> Iterator[ReadStore]:
-    store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.close()
-
-
-@pytest.fixture
-def api(tmp_path: Path, read_store: ReadStore) -> Iterator[ApiHarness]:
-    harness = ApiHarness(tmp_path, read_store)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
 def server(api: ApiHarness) -> Iterator[ServerThread]:
     with ServerThread(api.app) as running:
         yield running
