@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.positions import PositionRecorder, consumer_position_name
@@ -231,8 +231,6 @@ def run_projector(settings: Settings, bootstrap_servers: str) -> None:
     registry = CollectorRegistry()
     service = ProjectorService(settings, bootstrap_servers, store, meetings, registry)
     if settings.projector_metrics_port:
-        from prometheus_client import start_http_server
-
         start_http_server(settings.projector_metrics_port, registry=registry)
     print(
         f"[{ROLE}] projecting meeting-events, dead-letters and security-audit as {GROUP}",

@@ -174,7 +174,10 @@ class BatchingAgent:
             if not events:
                 return
             started = time.perf_counter()
-            rows = self.projection.rows([bytes(e.message.value) for e in events])
+            # Folding a batch takes a while: off the event loop, which in the embedded
+            # layout also serves the API. The lock keeps one batch at a time.
+            values = [bytes(e.message.value) for e in events]
+            rows = await asyncio.to_thread(self.projection.rows, values)
             written = await self._write_until_done(rows)
             for event in events:
                 await self._stream.ack(event)
