@@ -487,6 +487,113 @@ class Settings:
         "How often the projector samples every consumer group's lag into queue_health.",
     )
 
+    # ---------------------------------------------------------------- meeting connector
+    meeting_connector_provider: str = setting(
+        "MEETING_CONNECTOR_PROVIDER",
+        _choice("sberjazz", "none"),
+        "sberjazz",
+        "Meeting platform the connector joins (sberjazz), or none to turn the connector off.",
+    )
+    meeting_auto_join_on_start: bool = setting(
+        "MEETING_AUTO_JOIN_ON_START",
+        _bool,
+        "false",
+        "Join the connector to every realtime meeting when it starts (a start request can "
+        "also ask with auto_join_connector).",
+    )
+    sberjazz_api_base: str = setting(
+        "SBERJAZZ_API_BASE",
+        str,
+        "",
+        "Base URL of the SberJazz platform API; empty = connector not configured.",
+    )
+    sberjazz_api_token: Secret = setting(
+        "SBERJAZZ_API_TOKEN", Secret, "", "Bearer token for the SberJazz platform API."
+    )
+    sberjazz_timeout_sec: float = setting(
+        "SBERJAZZ_TIMEOUT_SEC", _positive_float, "10", "Timeout of one platform API call."
+    )
+    sberjazz_retries: int = setting(
+        "SBERJAZZ_RETRIES",
+        _non_negative_int,
+        "3",
+        "Retries of a platform call that failed with a retryable error (timeout, 429, 5xx).",
+    )
+    sberjazz_retry_backoff_ms: int = setting(
+        "SBERJAZZ_RETRY_BACKOFF_MS",
+        _positive_int,
+        "200",
+        "Base of the exponential retry backoff (full jitter), milliseconds.",
+    )
+    sberjazz_force_ipv4: bool = setting(
+        "SBERJAZZ_FORCE_IPV4",
+        _bool,
+        "false",
+        "Connect to the platform over IPv4 only (networks with broken IPv6 routes).",
+    )
+    sberjazz_breaker_failures: int = setting(
+        "SBERJAZZ_BREAKER_FAILURES",
+        _positive_int,
+        "5",
+        "Consecutive platform failures that open the circuit breaker.",
+    )
+    sberjazz_breaker_reset_sec: float = setting(
+        "SBERJAZZ_BREAKER_RESET_SEC",
+        _positive_float,
+        "30",
+        "How long an open circuit breaker refuses calls before one trial call.",
+    )
+    sberjazz_session_ttl_sec: float = setting(
+        "SBERJAZZ_SESSION_TTL_SEC",
+        _positive_float,
+        "14400",
+        "Longest a connector session lives: older connected sessions are left, and sessions "
+        "that could not be (re)joined within it are marked failed.",
+    )
+    sberjazz_reconcile_stale_sec: float = setting(
+        "SBERJAZZ_RECONCILE_STALE_SEC",
+        _positive_float,
+        "30",
+        "A connected session with no audio and no heartbeat for this long is stale and is "
+        "reconnected.",
+    )
+    sberjazz_pull_interval_sec: float = setting(
+        "SBERJAZZ_PULL_INTERVAL_SEC",
+        _positive_float,
+        "1",
+        "How often the reconciliation worker pulls live audio of connected sessions.",
+    )
+    sberjazz_pull_limit: int = setting(
+        "SBERJAZZ_PULL_LIMIT",
+        _positive_int,
+        "50",
+        "Most chunks asked for in one live-chunks call.",
+    )
+    reconciliation_enabled: bool = setting(
+        "RECONCILIATION_ENABLED",
+        _bool,
+        "true",
+        "Run the reconciliation worker (live audio pull, stale-session reconnects).",
+    )
+    reconciliation_interval_sec: float = setting(
+        "RECONCILIATION_INTERVAL_SEC",
+        _positive_float,
+        "10",
+        "How often the reconciliation worker looks for stale or waiting sessions.",
+    )
+    reconciliation_limit: int = setting(
+        "RECONCILIATION_LIMIT",
+        _positive_int,
+        "200",
+        "Most sessions one reconciliation pass looks at.",
+    )
+    reconciler_metrics_port: int = setting(
+        "RECONCILER_METRICS_PORT",
+        _non_negative_int,
+        "9106",
+        "Prometheus port of the reconciliation worker when it runs as its own process; 0 = none.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         source = os.environ if environ is None else environ
