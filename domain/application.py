@@ -27,10 +27,12 @@ from interview_analytics.domain.audio import (
     pcm_duration_sec,
     sha256_hex,
 )
+from interview_analytics.domain.connector import ConnectorSession
 from interview_analytics.domain.errors import (
     ConcurrentUpdateError,
     DomainError,
     InvalidAudioError,
+    MeetingFinishedError,
     MeetingNotFoundError,
     UnsupportedLanguageError,
 )
@@ -85,6 +87,8 @@ class StartMeeting:
     recipients: tuple[str, ...] | list[str] | None = None
     tenant: str | None = None
     """The caller's tenant (multi-tenant front door); recorded on ``Started``."""
+    join_connector: str | None = None
+    """A connector provider to ask to join, in the same save as the start (auto-join)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class Meetings(Application[UUID]):
             meeting = Meeting.start(
                 command.meeting_id, meta=meta, tenant=command.tenant, **settings
             )
+            if command.join_connector is not None:
+                meeting.request_connector(provider=command.join_connector, meta=meta)
             try:
                 self.save(meeting)
             except IntegrityError:
@@ -214,6 +220,101 @@ class Meetings(Application[UUID]):
 
     def record_failure(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
         return self._update(meeting_id, lambda m: bool(m.record_failure(meta=meta, **kw)))
+
+    # ------------------------------------------------------------------ connector session
+
+    def request_connector(
+        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+    ) -> ConnectorSession:
+        return self._connector(meeting_id, lambda m: m.request_connector(meta=meta, **kw))
+
+    def begin_connector_join(
+        self, meeting_id: str, *, reclaim: bool = False, meta: EventMeta = EventMeta()
+    ) -> ConnectorSession:
+        return self._connector(
+            meeting_id, lambda m: m.begin_connector_join(reclaim=reclaim, meta=meta)
+        )
+
+    def connector_connected(
+        self, meeting_id: str, meta: EventMeta = EventMeta()
+    ) -> ConnectorSession:
+        return self._connector(meeting_id, lambda m: m.connector_connected(meta=meta))
+
+    def record_connector_progress(
+        self, meeting_id: str, *, cursor: int, meta: EventMeta = EventMeta()
+    ) -> ConnectorSession:
+        """A heartbeat: the platform answered and had no new audio."""
+        return self._connector(
+            meeting_id, lambda m: m.record_connector_progress(cursor=cursor, chunks=0, meta=meta)
+        )
+
+    def interrupt_connector(
+        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+    ) -> ConnectorSession:
+        return self._connector(meeting_id, lambda m: m.interrupt_connector(meta=meta, **kw))
+
+    def fail_connector(
+        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+    ) -> ConnectorSession:
+        return self._connector(meeting_id, lambda m: m.fail_connector(meta=meta, **kw))
+
+    def begin_connector_leave(
+        self, meeting_id: str, *, reason: str, meta: EventMeta = EventMeta()
+    ) -> ConnectorSession:
+        return self._connector(
+            meeting_id, lambda m: m.begin_connector_leave(reason=reason, meta=meta)
+        )
+
+    def connector_left(self, meeting_id: str, meta: EventMeta = EventMeta()) -> ConnectorSession:
+        return self._connector(meeting_id, lambda m: m.connector_left(meta=meta))
+
+    def receive_live_audio(
+        self,
+        meeting_id: str,
+        chunks: Sequence[ReceiveChunk],
+        *,
+        cursor: int,
+        meta: EventMeta = EventMeta(),
+    ) -> list[ChunkOutcome | DomainError]:
+        """Live audio the connector pulled: every chunk and the new cursor in one save, so
+        a crash leaves either both or neither (a re-pull then finds duplicates, which the
+        chunk rules answer without new events). A chunk the rules refuse gets its error in
+        its slot and the cursor still moves past it; a finished meeting refuses them all."""
+
+        def receive(meeting: Meeting) -> list[ChunkOutcome | DomainError]:
+            results: list[ChunkOutcome | DomainError] = []
+            for chunk in chunks:
+                try:
+                    results.append(_chunk_command(chunk, meta)(meeting))
+                except MeetingFinishedError:
+                    raise
+                except DomainError as error:
+                    results.append(error)
+            new = sum(1 for r in results if isinstance(r, ChunkOutcome) and not r.duplicate)
+            meeting.record_connector_progress(cursor=cursor, chunks=new, meta=meta)
+            return results
+
+        def store_audio(meeting: Meeting, results: list[ChunkOutcome | DomainError]) -> None:
+            self.blobs.put_many(
+                [
+                    (result.blob_key, chunk.audio)
+                    for chunk, result in zip(chunks, results, strict=True)
+                    if isinstance(result, ChunkOutcome) and not result.duplicate
+                ]
+            )
+
+        return self._update(meeting_id, receive, before_save=store_audio)
+
+    def connector_session(self, meeting_id: str) -> ConnectorSession:
+        """The session as the event store has it (never_joined when there is none)."""
+        return self.get(meeting_id).require_connector()
+
+    def _connector(self, meeting_id: str, command: Callable[[Meeting], object]) -> ConnectorSession:
+        def run(meeting: Meeting) -> ConnectorSession:
+            command(meeting)
+            return meeting.require_connector()
+
+        return self._update(meeting_id, run)
 
     # ------------------------------------------------------------------ queries
 

@@ -76,3 +76,16 @@ class ConcurrentUpdateError(DomainError):
     """Optimistic concurrency kept failing; the caller may retry the whole command."""
 
     code = "concurrent_update"
+
+
+class ConnectorNeverJoinedError(DomainError):
+    """A connector action or status for a meeting the connector was never asked to join."""
+
+    code = "never_joined"
+
+
+class ConnectorStateError(DomainError):
+    """A connector transition the session's current state does not allow (e.g. reconnecting
+    a session that has left)."""
+
+    code = "connector_state_conflict"

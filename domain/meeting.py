@@ -2,7 +2,9 @@
 
 Stream: ``Started`` → ``ChunkReceived``* → (``Transcribed`` | ``ChunkRejected``)* →
 ``Enhanced``* → ``Reported``* → ``Finished`` → final ``Transcribed``/``Enhanced``/``Reported``.
-``ProcessingFailed`` records a stage that gave up on an input.
+``ProcessingFailed`` records a stage that gave up on an input. ``Connector*`` events record
+the platform connector's session for a live meeting (lifecycle in ``domain/connector.py``);
+the audio it pulls arrives as ordinary ``ChunkReceived`` events.
 
 Commands (methods without a leading underscore) check the rules and either trigger one
 event or return the outcome of an earlier identical command (idempotency); the nested event
@@ -19,8 +21,16 @@ from typing import Any, cast
 from eventsourcing.domain import Aggregate
 
 from interview_analytics.domain.audio import AudioFormat, chunk_blob_key
+from interview_analytics.domain.connector import (
+    ACTIVE_STATES,
+    JOINABLE_STATES,
+    ConnectorSession,
+    SessionState,
+)
 from interview_analytics.domain.errors import (
     ChunkConflictError,
+    ConnectorNeverJoinedError,
+    ConnectorStateError,
     IdempotencyKeyConflictError,
     InvalidCommandError,
     MeetingAlreadyExistsError,
@@ -335,6 +345,88 @@ class Meeting(Aggregate):
             meeting.finished_version = self.originator_version
             meeting.status = Status.FINALIZING
 
+    # ------------------------------------------------------------------ connector session
+    # The platform connector's lifecycle (domain/connector.py). Every transition is an event.
+
+    class ConnectorRequested(Event):
+        provider: str
+        participants: list[str]
+        language: str | None
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = ConnectorSession.requested(
+                self.provider,
+                tuple(self.participants),
+                self.language,
+                self.timestamp,
+                meeting.connector,
+            )
+
+    class ConnectorJoining(Event):
+        provider: str
+        attempt: int
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().joining(self.timestamp)
+
+    class ConnectorConnected(Event):
+        provider: str
+        cursor: int
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().connected_now(self.timestamp)
+
+    class ConnectorHeartbeat(Event):
+        """The platform answered a live-audio pull; ``chunks`` new chunks (possibly none)
+        were handed to the chunk path and the next pull starts at ``cursor``."""
+
+        provider: str
+        cursor: int
+        chunks: int
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().progressed(
+                self.cursor, self.chunks, self.timestamp
+            )
+
+    class ConnectorInterrupted(Event):
+        """Not connected though it should be: dropped stream, stale session, or a join
+        attempt that failed with an error worth retrying."""
+
+        provider: str
+        stage: str
+        error_kind: str
+        message: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().interrupted(
+                self.stage, self.error_kind, self.message, self.timestamp
+            )
+
+    class ConnectorLeaving(Event):
+        provider: str
+        reason: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().leaving(self.timestamp)
+
+    class ConnectorLeft(Event):
+        provider: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().left(self.timestamp)
+
+    class ConnectorFailed(Event):
+        provider: str
+        stage: str
+        error_kind: str
+        message: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.connector = meeting.require_connector().failed(
+                self.stage, self.error_kind, self.message, self.timestamp
+            )
+
     # ------------------------------------------------------------------ creation
 
     @staticmethod
@@ -368,6 +460,7 @@ class Meeting(Aggregate):
         self.idempotency_keys: dict[str, int] = {}
         self.results = _Results()
         self.finished_version: int | None = None
+        self.connector: ConnectorSession | None = None
 
     @classmethod
     def start(
@@ -668,6 +761,152 @@ class Meeting(Aggregate):
                 input_version=input_version,
             )
 
+    # ------------------------------------------------------------------ connector commands
+
+    def require_connector(self) -> ConnectorSession:
+        if self.connector is None:
+            raise ConnectorNeverJoinedError(
+                "the connector was never asked to join this meeting", meeting_id=self.meeting_id
+            )
+        return self.connector
+
+    def _require_connector_state(self, action: str, allowed: frozenset[str]) -> ConnectorSession:
+        session = self.require_connector()
+        if session.state not in allowed:
+            raise ConnectorStateError(
+                f"cannot {action} a connector session that is {session.state}",
+                meeting_id=self.meeting_id,
+                state=session.state,
+                allowed=sorted(allowed),
+            )
+        return session
+
+    def request_connector(
+        self,
+        *,
+        provider: str,
+        participants: list[str] | None = None,
+        language: str | None = None,
+        meta: EventMeta = EventMeta(),
+    ) -> bool:
+        """Ask the connector to join; False (no event) when a session is already active."""
+        if self.connector is not None and self.connector.active:
+            return False
+        if self.is_finished:
+            raise MeetingFinishedError(
+                "meeting is finished; the connector cannot join it", meeting_id=self.meeting_id
+            )
+        people = list(participants or [])
+        if not all(isinstance(p, str) for p in people):
+            raise InvalidCommandError("participants must be a list of strings")
+        self.trigger_event(
+            self.ConnectorRequested,
+            meeting_id=self.meeting_id,
+            provider=provider,
+            participants=people,
+            language=language or self.language,
+            **_meta_kwargs(meta),
+        )
+        return True
+
+    def begin_connector_join(self, *, reclaim: bool = False, meta: EventMeta = EventMeta()) -> int:
+        """Claim the next join attempt; the claim is what keeps two workers from joining the
+        same session at once. ``reclaim`` also takes over an attempt left in ``joining`` by
+        a worker that died (the caller judges it abandoned). Returns the attempt number."""
+        allowed = JOINABLE_STATES | {SessionState.JOINING} if reclaim else JOINABLE_STATES
+        session = self._require_connector_state("join", allowed)
+        self.trigger_event(
+            self.ConnectorJoining,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            attempt=session.attempts + 1,
+            **_meta_kwargs(meta),
+        )
+        return session.attempts + 1
+
+    def connector_connected(self, *, meta: EventMeta = EventMeta()) -> None:
+        session = self._require_connector_state("connect", frozenset({SessionState.JOINING}))
+        self.trigger_event(
+            self.ConnectorConnected,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            cursor=session.cursor,
+            **_meta_kwargs(meta),
+        )
+
+    def record_connector_progress(
+        self, *, cursor: int, chunks: int, meta: EventMeta = EventMeta()
+    ) -> None:
+        session = self._require_connector_state(
+            "record audio for", frozenset({SessionState.CONNECTED})
+        )
+        if cursor < session.cursor or chunks < 0:
+            raise InvalidCommandError(
+                "the live-audio cursor only moves forward", cursor=cursor, current=session.cursor
+            )
+        self.trigger_event(
+            self.ConnectorHeartbeat,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            cursor=cursor,
+            chunks=chunks,
+            **_meta_kwargs(meta),
+        )
+
+    def interrupt_connector(
+        self, *, stage: str, error_kind: str, message: str, meta: EventMeta = EventMeta()
+    ) -> None:
+        session = self._require_connector_state(
+            "reconnect",
+            frozenset({SessionState.JOINING, SessionState.CONNECTED, SessionState.RECONNECTING}),
+        )
+        self.trigger_event(
+            self.ConnectorInterrupted,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            stage=stage,
+            error_kind=error_kind,
+            message=message,
+            **_meta_kwargs(meta),
+        )
+
+    def fail_connector(
+        self, *, stage: str, error_kind: str, message: str, meta: EventMeta = EventMeta()
+    ) -> None:
+        session = self._require_connector_state("fail", ACTIVE_STATES)
+        self.trigger_event(
+            self.ConnectorFailed,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            stage=stage,
+            error_kind=error_kind,
+            message=message,
+            **_meta_kwargs(meta),
+        )
+
+    def begin_connector_leave(self, *, reason: str, meta: EventMeta = EventMeta()) -> bool:
+        """Start leaving; False (no event) when the session has already ended or is leaving."""
+        session = self.require_connector()
+        if not session.active or session.state == SessionState.LEAVING:
+            return False
+        self.trigger_event(
+            self.ConnectorLeaving,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            reason=reason,
+            **_meta_kwargs(meta),
+        )
+        return True
+
+    def connector_left(self, *, meta: EventMeta = EventMeta()) -> None:
+        session = self._require_connector_state("finish leaving", frozenset({SessionState.LEAVING}))
+        self.trigger_event(
+            self.ConnectorLeft,
+            meeting_id=self.meeting_id,
+            provider=session.provider,
+            **_meta_kwargs(meta),
+        )
+
     # ------------------------------------------------------------------ queries
 
     def event_kind(self, version: int) -> str | None:
@@ -707,6 +946,7 @@ class Meeting(Aggregate):
             "idempotency_keys": dict(self.idempotency_keys),
             "results": self.results,
             "finished_version": self.finished_version,
+            "connector": self.connector,
             "event_kinds": dict(self._event_kinds),
         }
 

@@ -37,6 +37,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from interview_analytics.domain.errors import (
     ChunkConflictError,
     ConcurrentUpdateError,
+    ConnectorNeverJoinedError,
+    ConnectorStateError,
     DomainError,
     IdempotencyKeyConflictError,
     InvalidCommandError,
@@ -54,6 +56,8 @@ RETRY_AFTER_SEC = 1
 
 _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (MeetingNotFoundError, 404),
+    (ConnectorNeverJoinedError, 404),
+    (ConnectorStateError, 409),
     (MeetingAlreadyExistsError, 409),
     (MeetingFinishedError, 409),
     (ChunkConflictError, 409),

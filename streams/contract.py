@@ -55,6 +55,14 @@ MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
         Meeting.Enhanced,
         Meeting.Reported,
         Meeting.Finished,
+        Meeting.ConnectorRequested,
+        Meeting.ConnectorJoining,
+        Meeting.ConnectorConnected,
+        Meeting.ConnectorHeartbeat,
+        Meeting.ConnectorInterrupted,
+        Meeting.ConnectorLeaving,
+        Meeting.ConnectorLeft,
+        Meeting.ConnectorFailed,
     )
 }
 

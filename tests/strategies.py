@@ -41,6 +41,8 @@ segments = st.fixed_dictionaries(
     }
 )
 
+_CONNECTOR_ERROR = {"provider": texts, "stage": texts, "error_kind": texts, "message": texts}
+
 # The event's own fields, per type (metadata is drawn separately).
 _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
     Meeting.Started: {
@@ -99,6 +101,18 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
         "final": st.booleans(),
     },
     Meeting.Finished: {"reason": texts},
+    Meeting.ConnectorRequested: {
+        "provider": texts,
+        "participants": st.lists(texts, max_size=3),
+        "language": optional_texts,
+    },
+    Meeting.ConnectorJoining: {"provider": texts, "attempt": small_ints},
+    Meeting.ConnectorConnected: {"provider": texts, "cursor": small_ints},
+    Meeting.ConnectorHeartbeat: {"provider": texts, "cursor": small_ints, "chunks": small_ints},
+    Meeting.ConnectorInterrupted: _CONNECTOR_ERROR,
+    Meeting.ConnectorLeaving: {"provider": texts, "reason": texts},
+    Meeting.ConnectorLeft: {"provider": texts},
+    Meeting.ConnectorFailed: _CONNECTOR_ERROR,
 }
 
 EVENT_TYPES = tuple(_FIELDS)
