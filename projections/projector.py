@@ -9,7 +9,9 @@ to insert, by table:
 - ``transcript_segments``: rows for segments new or changed in the batch, tombstones for
   segments that stopped being current (only for meetings with a ``Transcribed`` or
   ``Enhanced`` event in the batch);
-- ``meetings``: one row per meeting touched, from its state at the end of the batch.
+- ``meetings``: one row per meeting touched, from its state at the end of the batch;
+- ``connector_sessions``: one row per meeting touched that has a connector session, from
+  its state at the end of the batch.
 
 Every row is a pure function of the events, so projecting the same events again, in
 batches of any size, leaves every ``FINAL`` query answering the same. ``ProjectionWriter``
@@ -26,7 +28,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.projections import event_log, meetings, reports, transcript_segments
+from interview_analytics.projections import (
+    connector_sessions,
+    event_log,
+    meetings,
+    reports,
+    transcript_segments,
+)
 from interview_analytics.projections.folding import (
     DEFAULT_CAPACITY,
     Load,
@@ -46,6 +54,7 @@ MEETING_TABLES = (
     transcript_segments.TABLE,
     reports.TABLE,
     event_log.TABLE,
+    connector_sessions.TABLE,
 )
 """The tables built from meeting events (and so rebuildable by a replay)."""
 
@@ -55,6 +64,7 @@ WRITE_ORDER = (
     reports.TABLE,
     "dead_letters",
     "queue_health",
+    connector_sessions.TABLE,
     meetings.TABLE,
 )
 
@@ -116,6 +126,10 @@ class Projector:
         for meeting_id, state in touched.items():
             if meetings.TABLE in wants:
                 rows[meetings.TABLE].append(meetings.meeting_row(state))
+            if connector_sessions.TABLE in wants:
+                session = connector_sessions.session_row(state)
+                if session is not None:
+                    rows[connector_sessions.TABLE].append(session)
             if meeting_id in segments_before:
                 rows[transcript_segments.TABLE].extend(
                     transcript_segments.segment_rows(

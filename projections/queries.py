@@ -12,6 +12,7 @@ answers with plain dicts and small dataclasses in the API contract's words:
   (``queue``, ``group``, ``depth`` = lag, ``pending`` = relay backlog, ``dlq_depth``);
   a known group without samples is a row of zeros;
 - ``dead_letters``: letters with ``resolved`` worked out from ``event_log``;
+- ``connector_session(s)``: connector sessions (``connector_sessions.py``);
 - ``wait_for_version``: read-your-writes for a client that knows the version it wrote.
 
 Must not: write, or read the environment; errors from the store arrive as
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from interview_analytics.projections import connector_sessions
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
 from interview_analytics.projections.sql import Filters, clamp_limit, micros
@@ -392,6 +394,28 @@ class Queries:
             " AND r.input_version = d.version GROUP BY d.stage"
         )
         return {row["stage"]: int(row["open"]) for row in rows}
+
+    # ------------------------------------------------------------------ connector sessions
+
+    def connector_session(self, meeting_id: str) -> dict[str, Any] | None:
+        found = connector_sessions.session_records(self.store, meeting_id=meeting_id, limit=1)
+        return found[0] if found else None
+
+    def connector_sessions(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        stalest_first: bool = False,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Sessions newest first (or longest unseen first), ``connector_sessions.py``."""
+        return connector_sessions.session_records(
+            self.store, states=states, stalest_first=stalest_first, limit=limit
+        )
+
+    def connector_session_counts(self) -> dict[str, int]:
+        """Sessions per state."""
+        return connector_sessions.state_counts(self.store)
 
     # ------------------------------------------------------------------ security
 

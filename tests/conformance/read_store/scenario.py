@@ -91,6 +91,10 @@ def run_interview(
         ),
         meta,
     )
+    # The platform connector joins (its session is projected into connector_sessions).
+    app.request_connector(meeting_id, meta, provider="sberjazz", participants=["bot"])
+    app.begin_connector_join(meeting_id, meta=meta)
+    app.connector_connected(meeting_id, meta)
     for seq in range(chunks):
         speaker = LINES[seq % len(LINES)][0]
         app.receive_chunk(chunk(meeting_id, seq, speaker_hint=speaker), meta)
@@ -113,6 +117,7 @@ def run_interview(
             _transcribe(
                 app, meeting_id, version, [seq], final=False, model=model, language=language
             )
+    app.record_connector_progress(meeting_id, cursor=chunks, meta=meta)
     # One more chunk the transcriber cannot use, and a stage that failed once.
     app.receive_chunk(chunk(meeting_id, chunks, tone=999), meta)
     bad = app.get(meeting_id).chunks[chunks].version
@@ -134,6 +139,9 @@ def finish_interview(
     app: Meetings, meeting_id: str, *, meta: EventMeta = EventMeta(), model: str = "tiny.en"
 ) -> None:
     """Finish, then the final transcript of every usable chunk, enhancement and report."""
+    if app.get(meeting_id).connector is not None:
+        app.begin_connector_leave(meeting_id, reason="meeting_finished", meta=meta)
+        app.connector_left(meeting_id, meta)
     app.finish(meeting_id, meta=meta)
     meeting = app.get(meeting_id)
     assert meeting.finished_version is not None
@@ -253,6 +261,7 @@ TABLE_KEYS = {
     "transcript_segments": "meeting_id, transcription_version, segment_id",
     "reports": "meeting_id, report_version",
     "event_log": "meeting_id, version",
+    "connector_sessions": "meeting_id",
 }
 
 
