@@ -69,6 +69,12 @@ START = Spec(
             max_items=MAX_RECIPIENTS,
             max_length=320,
         ),
+        Field(
+            "auto_join_connector",
+            "boolean",
+            "Realtime meetings: ask the meeting-platform connector (SberJazz) to join and pull "
+            "the live audio. Absent = the server's MEETING_AUTO_JOIN_ON_START.",
+        ),
     ),
     "Every field is optional. A repeated start of an existing id with the identical "
     "payload answers 200 with the original meeting (created: false); a different payload "
@@ -223,3 +229,32 @@ WS_STREAM = Spec(
 )
 
 WS_MEETING = Spec("MeetingFrame", (MEETING_ID,))
+
+CONNECTOR_JOIN = Spec(
+    "ConnectorJoinRequest",
+    (
+        Field(
+            "participants",
+            "string_list",
+            "Participants passed to the platform's join call.",
+            max_items=MAX_RECIPIENTS,
+            max_length=320,
+        ),
+        Field(
+            "language",
+            "string",
+            "Language passed to the platform; absent = the meeting's.",
+            max_length=16,
+            pattern=LANGUAGE_REGEX,
+        ),
+    ),
+    "Optional body. An active session is answered as it is (no second join).",
+)
+CONNECTOR_SESSIONS = Spec(
+    "ConnectorSessionsQuery",
+    (Field("limit", "integer", "Most sessions; clamped to 1..500.", default=100),),
+)
+CONNECTOR_RECONCILE = Spec(
+    "ConnectorReconcileQuery",
+    (Field("limit", "integer", "Most sessions looked at; clamped to 1..500.", default=200),),
+)

@@ -20,7 +20,12 @@ from starlette.requests import HTTPConnection
 from interview_analytics.domain.ids import new_meeting_id
 from interview_analytics.http.audit import AuditSink
 from interview_analytics.http.identity import Authenticator
-from interview_analytics.http.ports import MeetingCommands, MeetingReads, ReadinessChecks
+from interview_analytics.http.ports import (
+    ConnectorAdmin,
+    MeetingCommands,
+    MeetingReads,
+    ReadinessChecks,
+)
 
 MIB = 1024 * 1024
 
@@ -60,6 +65,11 @@ class ApiDependencies:
     (the live hub still works, fed by nothing)."""
     cors_allowed_origins: tuple[str, ...] = ()
     """Origins allowed by CORS; empty = no CORS headers at all."""
+    connector: ConnectorAdmin | None = None
+    """The meeting-platform connector; None = turned off (its admin routes answer 503)."""
+    connector_provider: str = "sberjazz"
+    auto_join_connector: bool = False
+    """MEETING_AUTO_JOIN_ON_START: realtime starts join the connector unless they say no."""
     service_name: str = "ia-api"
     """The ``service`` label of the request metrics."""
     meeting_ids: Callable[[], str] = generate_meeting_id

@@ -12,7 +12,8 @@ Where errors come from and what they become:
 - the domain's ``DomainError``: ``invalid_*``/``unsupported_language`` 422, not found 404,
   already exists/finished/chunk and idempotency-key conflicts 409, ``concurrent_update``
   503;
-- ``AuthError``: its own 401/403; ``DependencyUnavailableError``: 503;
+- ``AuthError``: its own 401/403; ``DependencyUnavailableError`` and
+  ``ConnectorUnavailableError`` (the meeting platform failed): 503;
 - Starlette's ``HTTPException`` (routing's 404 and 405, with ``Allow``);
 - anything else is a fault of the server: :class:`CatchAllMiddleware` logs it with the
   request id and answers 500 ``internal_error`` without internals. Client input must never
@@ -48,7 +49,11 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.http.auth import challenge
 from interview_analytics.http.identity import AuthError
-from interview_analytics.http.ports import DependencyUnavailableError, InvalidCursorError
+from interview_analytics.http.ports import (
+    ConnectorUnavailableError,
+    DependencyUnavailableError,
+    InvalidCursorError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +148,8 @@ def as_api_error(error: Exception) -> ApiError | None:
         return ApiError(domain_status(error), error.code, error.message, error.details)
     if isinstance(error, AuthError):
         return ApiError(error.status, error.code, error.message, headers=challenge(error))
+    if isinstance(error, ConnectorUnavailableError):
+        return ApiError(503, error.code, error.message, error.details)
     if isinstance(error, DependencyUnavailableError):
         return ApiError(
             503, "dependency_unavailable", error.message, {"dependency": error.dependency}

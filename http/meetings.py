@@ -40,7 +40,8 @@ from interview_analytics.http import bodies, views
 from interview_analytics.http.access import request_id_of
 from interview_analytics.http.auth import can_see_meeting
 from interview_analytics.http.cache import CachedMeeting, MeetingCache
-from interview_analytics.http.deps import deps_of
+from interview_analytics.http.deps import ApiDependencies, deps_of
+from interview_analytics.http.errors import ApiError
 from interview_analytics.http.identity import Identity
 from interview_analytics.http.operations import identity_of
 from interview_analytics.http.ports import DependencyUnavailableError, MeetingCommands
@@ -76,6 +77,30 @@ def path_meeting_id(request: Request) -> str:
     return validate_meeting_id(str(request.path_params["meeting_id"]))
 
 
+def connector_to_join(deps: ApiDependencies, mode: str, asked: bool | None) -> str | None:
+    """The connector provider a start should ask to join, if any: realtime meetings, when
+    the request says so or (saying nothing) MEETING_AUTO_JOIN_ON_START is on."""
+    wanted = deps.auto_join_connector if asked is None else asked
+    if not wanted or mode != "realtime":
+        if asked and mode != "realtime":
+            raise ApiError(
+                422,
+                "auto_join_needs_realtime",
+                "auto_join_connector needs mode realtime (the connector pulls live audio)",
+            )
+        return None
+    if deps.connector is None:
+        if asked:
+            raise ApiError(
+                422,
+                "connector_disabled",
+                "auto_join_connector: the meeting connector is turned off "
+                "(MEETING_CONNECTOR_PROVIDER=none)",
+            )
+        return None
+    return deps.connector_provider
+
+
 async def start_meeting(request: Request) -> Response:
     """Start a meeting (or confirm an identical earlier start)."""
     deps = deps_of(request)
@@ -92,6 +117,7 @@ async def start_meeting(request: Request) -> Response:
         context=values["context"],
         recipients=values["recipients"],
         tenant=identity.tenant,
+        join_connector=connector_to_join(deps, values["mode"], values["auto_join_connector"]),
     )
     outcome = await deps.commands.start(command, event_meta(request, identity))
     meeting = await deps.commands.load(outcome.meeting_id)

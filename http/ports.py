@@ -38,6 +38,18 @@ class DependencyUnavailableError(Exception):
         self.message = message
 
 
+class ConnectorUnavailableError(Exception):
+    """The meeting platform refused or failed a connector operation (answered with 503,
+    ``code`` such as ``connector_unavailable``, ``connector_timeout``, ``connector_auth``,
+    ``connector_circuit_open`` or ``connector_not_configured``)."""
+
+    def __init__(self, code: str, message: str, details: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = dict(details)
+
+
 class InvalidCursorError(ValueError):
     """A pagination cursor the service did not hand out (answered with 400)."""
 
@@ -129,6 +141,34 @@ class MeetingReads(Protocol):
     ) -> list[dict[str, Any]]:
         """The front door's allow/deny decisions, newest first."""
         ...
+
+
+class ConnectorAdmin(Protocol):
+    """The meeting-platform connector (SberJazz), for the admin routes. Sessions are dicts
+    with ``meeting_id``, ``provider``, ``state``, ``connected``, ``attempts``,
+    ``last_error``, ``updated_at`` (datetime) and more; failures of the platform raise
+    ``ConnectorUnavailableError``, refusals of the session rules ``DomainError``s."""
+
+    async def join(
+        self, meeting_id: str, *, participants: Sequence[str], language: str | None, actor: str
+    ) -> dict[str, Any]: ...
+
+    async def leave(self, meeting_id: str, *, actor: str) -> dict[str, Any]: ...
+
+    async def reconnect(self, meeting_id: str, *, actor: str) -> dict[str, Any]: ...
+
+    async def status(self, meeting_id: str) -> dict[str, Any]:
+        """From the read model, or the event store when the read model has no row yet;
+        ``never_joined`` (404) when the connector was never asked to join."""
+        ...
+
+    async def sessions(self, limit: int) -> list[dict[str, Any]]:
+        """Newest first."""
+        ...
+
+    async def health(self) -> dict[str, Any]: ...
+
+    async def reconcile(self, limit: int) -> dict[str, Any]: ...
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]

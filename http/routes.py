@@ -10,9 +10,11 @@ so ``python -m interview_analytics.http.openapi`` can print the document without
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.routing import BaseRoute
 
-from interview_analytics.http import admin, bodies, meetings, system
+from interview_analytics.http import admin, bodies, connectors, meetings, system
 from interview_analytics.http.operations import ApiRoute, Operation
 from interview_analytics.http.ws import websocket_route
 
@@ -180,6 +182,113 @@ def routes() -> list[BaseRoute]:
                 errors=(422, 503),
             ),
         ),
+        *connector_routes(),
         websocket_route("/v1/ws", "user"),
         websocket_route("/v1/ws/internal", "service"),
+    ]
+
+
+SBERJAZZ = "/v1/admin/connectors/sberjazz"
+_CONNECTOR_FAILURES = (503,)
+
+
+def connector_routes() -> list[BaseRoute]:
+    """The seven SberJazz admin routes of the contract (``http/connectors.py``)."""
+
+    def route(
+        path: str,
+        handler: Any,
+        method: str,
+        operation_id: str,
+        summary: str,
+        response: str,
+        errors: tuple[int, ...],
+        **extra: Any,
+    ) -> ApiRoute:
+        return ApiRoute(
+            f"{SBERJAZZ}{path}",
+            handler,
+            methods=[method],
+            operation=Operation(
+                operation_id, summary, "service", "connectors", response, errors=errors, **extra
+            ),
+        )
+
+    session_errors = (404, 409, 422, 503)
+    return [
+        route(
+            "/health",
+            connectors.health,
+            "GET",
+            "sberjazz_health",
+            "SberJazz platform health and circuit breaker",
+            "ConnectorHealth",
+            (503,),
+        ),
+        route(
+            "/sessions",
+            connectors.sessions,
+            "GET",
+            "sberjazz_sessions",
+            "SberJazz sessions, newest first",
+            "ConnectorSessions",
+            (422, 503),
+            query=bodies.CONNECTOR_SESSIONS,
+        ),
+        route(
+            "/reconcile",
+            connectors.reconcile,
+            "POST",
+            "sberjazz_reconcile",
+            "Run one reconciliation pass now",
+            "ConnectorReconcile",
+            (422, 503),
+            query=bodies.CONNECTOR_RECONCILE,
+            description="Reconnects stale (no audio or heartbeat for "
+            "SBERJAZZ_RECONCILE_STALE_SEC) and dropped sessions, joins requested ones, leaves "
+            "finished meetings, expires sessions older than SBERJAZZ_SESSION_TTL_SEC.",
+        ),
+        route(
+            "/{meeting_id}/join",
+            connectors.join,
+            "POST",
+            "sberjazz_join",
+            "Join a live meeting",
+            "ConnectorSession",
+            (*session_errors, 413),
+            body=bodies.CONNECTOR_JOIN,
+            description="Unknown meeting 404; finished meeting 409 meeting_finished; platform "
+            "failure 503 connector_<kind> (the session records it: reconnecting when a retry "
+            "may help, else failed).",
+        ),
+        route(
+            "/{meeting_id}/status",
+            connectors.status,
+            "GET",
+            "sberjazz_status",
+            "A meeting's connector session",
+            "ConnectorSession",
+            (404, 422, 503),
+            description="404 never_joined when the connector was never asked to join.",
+        ),
+        route(
+            "/{meeting_id}/leave",
+            connectors.leave,
+            "POST",
+            "sberjazz_leave",
+            "Leave a live meeting",
+            "ConnectorSession",
+            session_errors,
+        ),
+        route(
+            "/{meeting_id}/reconnect",
+            connectors.reconnect,
+            "POST",
+            "sberjazz_reconnect",
+            "Reconnect a session now",
+            "ConnectorSession",
+            session_errors,
+            description="A connected or waiting session rejoins; a failed one joins again; "
+            "one that has left is 409 connector_state_conflict.",
+        ),
     ]

@@ -261,6 +261,48 @@ AUDIT_DECISION = _obj(
 
 SECURITY_AUDIT = _obj({"decisions": {"type": "array", "items": ref("AuditDecision")}})
 
+CONNECTOR_SESSION = _obj(
+    {
+        "meeting_id": STR,
+        "provider": STR,
+        "connected": BOOL,
+        "attempts": {**INT, "description": "Join attempts, the first and every reconnect."},
+        "last_error": nullable(STR),
+        "updated_at": TIME,
+    },
+    additionalProperties=True,
+    description="Also: state (requested, joining, connected, reconnecting, leaving, left, "
+    "failed), reconnects, cursor, chunks, last_error_kind, failed_stage, last_seen_at, "
+    "source (read_model or write_model).",
+)
+
+CONNECTOR_SESSIONS = _obj(
+    {"sessions": {"type": "array", "items": ref("ConnectorSession")}},
+    description="Newest first.",
+)
+
+CONNECTOR_HEALTH = _obj(
+    {
+        "provider": STR,
+        "configured": BOOL,
+        "healthy": BOOL,
+        "details": {"type": "object", "additionalProperties": STR},
+        "updated_at": TIME,
+    },
+    description="details.circuit_state is the circuit breaker: closed, half_open or open.",
+)
+
+CONNECTOR_RECONCILE = _obj(
+    {
+        "scanned": INT,
+        "stale": INT,
+        "reconnected": INT,
+        "failed": INT,
+        "stale_threshold_sec": NUM,
+        "updated_at": TIME,
+    }
+)
+
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
     "Health": HEALTH,
@@ -279,4 +321,8 @@ COMPONENTS: dict[str, Schema] = {
     "DeadLetters": DEAD_LETTERS,
     "AuditDecision": AUDIT_DECISION,
     "SecurityAudit": SECURITY_AUDIT,
+    "ConnectorSession": CONNECTOR_SESSION,
+    "ConnectorSessions": CONNECTOR_SESSIONS,
+    "ConnectorHealth": CONNECTOR_HEALTH,
+    "ConnectorReconcile": CONNECTOR_RECONCILE,
 }

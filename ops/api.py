@@ -36,9 +36,9 @@ from eventsourcing.persistence import PersistenceError
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
+from interview_analytics.connectors.sberjazz.sessions import SessionManager
 from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
 from interview_analytics.domain.audio import PCM, AudioFormat
-from interview_analytics.domain.errors import InvalidAudioError
 from interview_analytics.domain.meeting import (
     ChunkOutcome,
     EventMeta,
@@ -52,18 +52,23 @@ from interview_analytics.http.deps import ApiDependencies, ApiLimits
 from interview_analytics.http.identity import Authenticator
 from interview_analytics.http.ports import (
     DependencyUnavailableError,
-    InvalidCursorError,
     ReadinessChecks,
 )
 from interview_analytics.ops.auth import build_audit_sinks, build_authenticator
+from interview_analytics.ops.connector import (
+    ConnectorAdminAdapter,
+    build_session_manager,
+    connector_enabled,
+)
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.projector import ProjectorService
+from interview_analytics.ops.read_errors import read_errors
+from interview_analytics.ops.reconciler import Reconciler, reconciler_wanted
 from interview_analytics.ops.settings import Settings
-from interview_analytics.ops.wiring import build_meetings
+from interview_analytics.ops.wiring import build_meetings, probe_duration
 from interview_analytics.projections import queries as read_queries
 from interview_analytics.projections.queries import Page, Queries
-from interview_analytics.projections.store import ReadStore, ReadStoreError
-from interview_analytics.streams.audio import AudioDecodeError, decode
+from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS
 from interview_analytics.streams.speech import resolve_model
 
@@ -78,17 +83,6 @@ BROKER_CHECK_TIMEOUT_MS = 2_000
 
 
 # ---------------------------------------------------------------------- write side
-
-
-def probe_duration(audio: bytes, audio_format: AudioFormat) -> float:
-    """Seconds of audio in a container chunk; ``InvalidAudioError`` when it does not decode."""
-    try:
-        decoded = decode(audio, audio_format.codec, audio_format.sample_rate, audio_format.channels)
-    except AudioDecodeError as error:
-        raise InvalidAudioError(
-            error.message, codec=audio_format.codec, reason=error.code
-        ) from None
-    return decoded.duration_sec
 
 
 class MeetingCommandsAdapter:
@@ -146,7 +140,7 @@ class ReadsAdapter:
         self.queries = queries
 
     def get_meeting(self, meeting_id: str) -> read_queries.MeetingView | None:
-        with _read_errors():
+        with read_errors():
             return self.queries.get_meeting(meeting_id)
 
     def list_meetings(
@@ -159,7 +153,7 @@ class ReadsAdapter:
         cursor: str | None = None,
         tenant: str | None = None,
     ) -> Page:
-        with _read_errors():
+        with read_errors():
             return self.queries.list_meetings(
                 status=status,
                 language=language,
@@ -171,11 +165,11 @@ class ReadsAdapter:
             )
 
     def wait_for_version(self, meeting_id: str, version: int, timeout_sec: float = 5.0) -> bool:
-        with _read_errors():
+        with read_errors():
             return self.queries.wait_for_version(meeting_id, version, timeout_sec)
 
     def queue_health(self) -> list[dict[str, Any]]:
-        with _read_errors():
+        with read_errors():
             return self.queries.queue_health()
 
     def dead_letters(
@@ -186,7 +180,7 @@ class ReadsAdapter:
         include_resolved: bool = True,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        with _read_errors():
+        with read_errors():
             return self.queries.dead_letters(
                 meeting_id=meeting_id, stage=stage, include_resolved=include_resolved, limit=limit
             )
@@ -201,7 +195,7 @@ class ReadsAdapter:
         until: datetime | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        with _read_errors():
+        with read_errors():
             return self.queries.security_audit(
                 allowed=allowed,
                 subject=subject,
@@ -210,17 +204,6 @@ class ReadsAdapter:
                 until=until,
                 limit=limit,
             )
-
-
-@contextlib.contextmanager
-def _read_errors() -> Iterator[None]:
-    try:
-        yield
-    except read_queries.InvalidCursorError as error:
-        raise InvalidCursorError(str(error)) from None
-    except ReadStoreError as error:
-        log.warning("read store failed: %s", error)
-        raise DependencyUnavailableError("clickhouse", "the read store failed") from error
 
 
 # ---------------------------------------------------------------------- readiness
@@ -291,18 +274,28 @@ def build_api_dependencies(
     audit: AuditSink,
     bootstrap_servers: str | None,
     registry: CollectorRegistry | None = None,
+    connector: SessionManager | None = None,
 ) -> ApiDependencies:
-    """The API's dependencies from open parts (the caller closes them)."""
+    """The API's dependencies from open parts (the caller closes them). ``connector``:
+    the process's connector session manager; None = built here when the connector is on
+    (MEETING_CONNECTOR_PROVIDER), on the same registry."""
+    registry = registry if registry is not None else CollectorRegistry()
+    queries = Queries(read_store)
+    if connector is None and connector_enabled(settings):
+        connector = build_session_manager(settings, meetings, queries, registry)
     return ApiDependencies(
         commands=MeetingCommandsAdapter(meetings, committer),
-        reads=ReadsAdapter(Queries(read_store)),
+        reads=ReadsAdapter(queries),
         authenticator=authenticator,
         audit=audit,
         readiness=readiness_checks(settings, meetings, read_store, bootstrap_servers),
         limits=api_limits(settings),
-        registry=registry if registry is not None else CollectorRegistry(),
+        registry=registry,
         live_bootstrap_servers=bootstrap_servers,
         cors_allowed_origins=settings.cors_allowed_origins,
+        connector=None if connector is None else ConnectorAdminAdapter(connector, queries),
+        connector_provider=settings.meeting_connector_provider,
+        auto_join_connector=settings.meeting_auto_join_on_start,
     )
 
 
@@ -316,6 +309,7 @@ def open_api_dependencies(
     meetings: Meetings | None = None,
     read_store: ReadStore | None = None,
     registry: CollectorRegistry | None = None,
+    connector: SessionManager | None = None,
 ) -> Iterator[ApiDependencies]:
     """Opens what is not given — the authenticator and audit sinks of the auth settings
     (``ops/auth.py``), the event store, the group committer, the migrated read store —
@@ -340,6 +334,7 @@ def open_api_dependencies(
             audit=audit or build_audit_sinks(settings, bootstrap_servers),
             bootstrap_servers=bootstrap_servers,
             registry=registry,
+            connector=connector,
         )
 
 
@@ -387,12 +382,17 @@ def run_api(
     ``with_projector``: the embedded layout (docs/adr/0003): chDB hosts one process per
     directory, so this process also runs the projector, sharing the event store, the read
     store and the metrics registry with the routes. Otherwise the projector runs elsewhere.
+    The reconciliation worker goes with the projector (it reads sessions from the same
+    read store), on the projector's Faust app, sharing the connector with the admin routes.
     """
     registry = CollectorRegistry()
     meetings = build_meetings(settings)
     read_store = ReadStore.connect(settings.resolved_clickhouse_url)
     try:
         read_store.migrate()
+        connector = None
+        if connector_enabled(settings):
+            connector = build_session_manager(settings, meetings, Queries(read_store), registry)
         with (
             open_api_dependencies(
                 settings,
@@ -400,6 +400,7 @@ def run_api(
                 meetings=meetings,
                 read_store=read_store,
                 registry=registry,
+                connector=connector,
             ) as deps,
             # uvicorn re-raises the SIGINT it shut down for; the shutdown is complete by then.
             contextlib.suppress(KeyboardInterrupt),
@@ -409,6 +410,8 @@ def run_api(
                 projector = ProjectorService(
                     settings, bootstrap_servers, read_store, meetings, registry
                 )
+                if connector is not None and reconciler_wanted(settings):
+                    Reconciler(projector.app, connector, settings)
             asyncio.run(_serve_with(projector, create_app(deps), settings, deps))
     finally:
         read_store.close()

@@ -10,10 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from interview_analytics.domain.application import LanguagePolicy, Meetings
+from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.errors import InvalidAudioError
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.ops.settings import Settings, SettingsError
+from interview_analytics.streams.audio import AudioDecodeError, decode
 from interview_analytics.streams.contract import (
     DEAD_LETTERS,
     MEETING_EVENTS,
@@ -110,3 +113,14 @@ def broker(settings: Settings) -> Iterator[Broker]:
         port=settings.embedded_broker_port, log_path=settings.data_dir / "tansu.log"
     ) as embedded:
         yield Broker(embedded.bootstrap_servers, embedded)
+
+
+def probe_duration(audio: bytes, audio_format: AudioFormat) -> float:
+    """Seconds of audio in a container chunk; ``InvalidAudioError`` when it does not decode."""
+    try:
+        decoded = decode(audio, audio_format.codec, audio_format.sample_rate, audio_format.channels)
+    except AudioDecodeError as error:
+        raise InvalidAudioError(
+            error.message, codec=audio_format.codec, reason=error.code
+        ) from None
+    return decoded.duration_sec

@@ -61,8 +61,14 @@ _COLUMNS = (
     " requested_at, connected_at, last_audio_at, last_heartbeat_at, last_seen_at, updated_at,"
     " version"
 )
-_TIMES = ("requested_at", "connected_at", "last_audio_at", "last_heartbeat_at")
-_TIMES += ("last_seen_at", "updated_at")
+_TIMES = (
+    "requested_at",
+    "connected_at",
+    "last_audio_at",
+    "last_heartbeat_at",
+    "last_seen_at",
+    "updated_at",
+)
 
 
 def session_records(

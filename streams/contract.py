@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import fastavro
+from aiokafka.partitioner import murmur2
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from interview_analytics.domain.meeting import Meeting
@@ -302,6 +303,13 @@ class EventCodec:
                 ("content-type", CONTENT_TYPE.encode()),
             ],
         )
+
+
+def meeting_partition(meeting_id: str, partitions: int) -> int:
+    """The meeting-events partition a meeting's events go to: the Kafka producers' default
+    partitioner (murmur2 of the key), which the relay uses. Lets a worker tell which
+    meetings belong to the partitions it was assigned."""
+    return int(murmur2(meeting_id.encode()) & 0x7FFFFFFF) % partitions
 
 
 def event_type_of(event: Meeting.Event) -> str:
