@@ -8,11 +8,16 @@ LAYERS := domain projections streams http connectors ops schemas
 
 .PHONY: install system-deps run test lint format typecheck bench clean
 
-# espeak-ng makes the test speech; Debian's package, installed once per machine.
+# Debian packages the tests use, installed once per machine: espeak-ng makes the test
+# speech; docker-compose (1.29: `config` needs no engine, so not the recommended
+# docker.io either) validates docker-compose.yml.
 system-deps:
 	@command -v espeak-ng >/dev/null || { \
 		echo "installing espeak-ng (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
+	@command -v docker-compose >/dev/null || { \
+		echo "installing docker-compose (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
