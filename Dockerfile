@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every role of the production stack: `ia api`, `ia relay`, `ia worker ROLE`,
 # `ia setup` (docker-compose.yml picks the command). Two stages: the builder installs the
 # package into a virtual environment; the runtime stage copies only that environment, so
