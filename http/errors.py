@@ -181,6 +181,7 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     ApiError,
     DomainError,
     AuthError,
+    ConnectorUnavailableError,
     DependencyUnavailableError,
     InvalidCursorError,
     HTTPException,

@@ -1,10 +1,13 @@
 """``ia``: the one command a user runs.
 
     ia up                      start the embedded stack (broker, relay, workers) and run it
+    ia setup                   create topics, read-store and event-store tables, then exit
     ia relay                   run the relay against the configured broker
     ia api                     serve the REST/WS API (with the projector on embedded chDB)
-    ia worker ROLE             run one pipeline stage (transcriber, enhancer, reporter) or
-                               the projector (production layout: its own process)
+    ia worker ROLE             run one pipeline stage (transcriber, enhancer, reporter),
+                               the projector or the reconciler (production layout: each
+                               its own process)
+    ia sberjazz-sim            serve a simulated SberJazz platform (development, tests)
     ia events show MEETING_ID  print a meeting's stream from the event store
     ia events tail             decode and print the meeting-events topic
     ia dead-letters list       what the pipeline gave up on (and whether it is resolved)
@@ -25,10 +28,14 @@ import logging
 import signal
 import sys
 import time
+import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
+from interview_analytics.connectors.sberjazz.simulator import SberJazzSimulator
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.ops import dead_letter_commands, runtime
 from interview_analytics.ops.api import run_api
@@ -36,7 +43,10 @@ from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.projector import ROLE as PROJECTOR_ROLE
 from interview_analytics.ops.projector import run_projector
+from interview_analytics.ops.reconciler import ROLE as RECONCILER_ROLE
+from interview_analytics.ops.reconciler import run_reconciler
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
+from interview_analytics.ops.setup import DEFAULT_WAIT_SEC, cmd_setup
 from interview_analytics.ops.supervisor import run_stack
 from interview_analytics.ops.transcribe import transcribe
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
@@ -76,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the embedded stack until Ctrl-C")
     up.set_defaults(handler=cmd_up)
 
+    setup = commands.add_parser(
+        "setup", help="create the topics, read-store and event-store tables, then exit"
+    )
+    setup.add_argument(
+        "--wait-sec",
+        type=float,
+        default=DEFAULT_WAIT_SEC,
+        help="how long to retry stores that are still starting",
+    )
+    setup.set_defaults(handler=cmd_setup)
+
     relay = commands.add_parser("relay", help="run the relay (event store -> Kafka)")
     relay.set_defaults(handler=cmd_relay)
 
@@ -85,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help="run one pipeline stage or the projector (a Faust worker)"
     )
-    worker.add_argument("role", choices=[*ROLES, PROJECTOR_ROLE])
+    worker.add_argument("role", choices=[*ROLES, PROJECTOR_ROLE, RECONCILER_ROLE])
     worker.set_defaults(handler=cmd_worker)
 
     events = commands.add_parser("events", help="look inside the event store and the topic")
@@ -135,6 +156,24 @@ def _parser() -> argparse.ArgumentParser:
     transcribe_cmd.add_argument("--json", action="store_true", help="print the meeting as JSON")
     transcribe_cmd.set_defaults(handler=cmd_transcribe)
 
+    sim = commands.add_parser(
+        "sberjazz-sim",
+        help="serve a SIMULATED SberJazz platform (development and tests) on --port",
+    )
+    sim.add_argument("--port", type=int, default=8090)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument(
+        "--audio",
+        action="append",
+        required=True,
+        metavar="FILE.wav:SPEAKER",
+        help="16 kHz mono WAV played as every joined meeting's live audio, labelled SPEAKER "
+        "(repeat: played one after another)",
+    )
+    sim.add_argument("--token", default=None, help="require this bearer token")
+    sim.add_argument("--speed", type=float, default=1.0, help="> 1 plays faster than real time")
+    sim.set_defaults(handler=cmd_sberjazz_sim)
+
     settings = commands.add_parser("settings", help="print every setting and its value")
     settings.set_defaults(handler=cmd_settings)
     return parser
@@ -153,6 +192,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if args.role == PROJECTOR_ROLE:
         run_projector(settings, bootstrap)
+    elif args.role == RECONCILER_ROLE:
+        run_reconciler(settings, bootstrap)
     else:
         run_worker(args.role, settings, bootstrap)
     return 0
@@ -362,6 +403,28 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- settings
+
+
+def cmd_sberjazz_sim(settings: Settings, args: argparse.Namespace) -> int:
+    files: list[tuple[Path, str]] = []
+    for spec in args.audio:
+        path, sep, speaker = spec.rpartition(":")
+        if not sep or not path or not speaker:
+            print(f"ia sberjazz-sim: --audio wants FILE.wav:SPEAKER, got {spec!r}", file=sys.stderr)
+            return 2
+        files.append((Path(path), speaker))
+    try:
+        simulator = SberJazzSimulator(files, token=args.token, speed=args.speed)
+    except (OSError, ValueError, wave.Error) as error:
+        print(f"ia sberjazz-sim: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"SIMULATED SberJazz platform on http://{args.host}:{args.port} "
+        f"({len(simulator.chunks)} s of audio per meeting; faults: POST /_sim/faults)",
+        flush=True,
+    )
+    uvicorn.run(simulator.app(), host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:

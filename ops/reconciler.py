@@ -83,6 +83,8 @@ class Reconciler:
 
     async def reconcile(self) -> None:
         try:
+            # Keeps the connector-health and breaker gauges current for the alerts.
+            await self.manager.health()
             result = await self.manager.reconcile(self.limit, self.owns)
         except Exception:
             log.exception("reconciler: reconcile pass failed")

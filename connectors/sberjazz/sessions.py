@@ -184,19 +184,18 @@ class SessionManager:
         )
         if session.state != SessionState.LEAVING:
             return session  # already left or failed: nothing to do
-        async with client.meeting_lock(meeting_id):
-            try:
-                await client.leave(meeting_id)
-            except SberJazzError as error:
-                if not _not_on_platform(error):
-                    self.metrics.calls.labels("leave", error.kind.value).inc()
-                    raise ConnectorError(
-                        f"connector_{error.kind.value}",
-                        f"leaving failed: {error.message}",
-                        provider=PROVIDER,
-                        kind=error.kind.value,
-                    ) from error
-                # The platform does not have us in the meeting: we are out either way.
+        try:
+            await client.leave(meeting_id)  # the client serialises calls per meeting
+        except SberJazzError as error:
+            if not _not_on_platform(error):
+                self.metrics.calls.labels("leave", error.kind.value).inc()
+                raise ConnectorError(
+                    f"connector_{error.kind.value}",
+                    f"leaving failed: {error.message}",
+                    provider=PROVIDER,
+                    kind=error.kind.value,
+                ) from error
+            # The platform does not have us in the meeting: we are out either way.
         self.metrics.calls.labels("leave", "ok").inc()
         left: ConnectorSession = await self._write(
             self.meetings.connector_left, meeting_id, self._meta(actor)
@@ -278,19 +277,18 @@ class SessionManager:
             )
         except ConnectorStateError:
             return await self.status(meeting_id)  # another worker claimed it first
-        async with client.meeting_lock(meeting_id):
-            try:
-                await client.join(meeting_id, claimed.participants, claimed.language)
-            except SberJazzError as error:
-                self.metrics.calls.labels(operation, error.kind.value).inc()
-                self.metrics.observe_breaker(client.breaker.state)
-                await self._record_join_failure(meeting_id, error, actor)
-                raise ConnectorError(
-                    f"connector_{error.kind.value}",
-                    f"{operation} failed: {error.message}",
-                    provider=PROVIDER,
-                    kind=error.kind.value,
-                ) from error
+        try:  # the client serialises join/leave per meeting
+            await client.join(meeting_id, claimed.participants, claimed.language)
+        except SberJazzError as error:
+            self.metrics.calls.labels(operation, error.kind.value).inc()
+            self.metrics.observe_breaker(client.breaker.state)
+            await self._record_join_failure(meeting_id, error, actor)
+            raise ConnectorError(
+                f"connector_{error.kind.value}",
+                f"{operation} failed: {error.message}",
+                provider=PROVIDER,
+                kind=error.kind.value,
+            ) from error
         self.metrics.calls.labels(operation, "ok").inc()
         self.metrics.observe_breaker(client.breaker.state)
         connected: ConnectorSession = await self._write(
