@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from websockets.sync.client import connect
 
 from interview_analytics.ops.embedded import free_port
 from tests.identity_provider import IdentityProvider, unsigned_token
-from tests.speech import espeak_available, make_interview
+from tests.speech import PAUSE_SEC, SCRIPT, Interview, espeak_available, make_interview
 
 pytestmark = pytest.mark.broker
 
@@ -43,6 +44,10 @@ MAX_CHUNK_BYTES = 262_144
 TENANT = "acme"
 E2E_TIMEOUT_SEC = 180
 REPORT_KEYS = {"summary", "bullets", "risk_flags", "recommendation"}
+PLATFORM_TOKEN = "platform-token-blackbox"
+PLATFORM_SPEED = 2.0  # the simulated platform plays twice as fast as real time
+PLATFORM_LINES = 4  # the first four lines of the script (Kafka is in the fourth)
+CONNECTOR = "/v1/admin/connectors/sberjazz"
 
 
 # ---------------------------------------------------------------------- the stack
@@ -54,6 +59,7 @@ class Running:
     ws_url: str
     idp: IdentityProvider
     log: Path
+    data_dir: Path
 
     def tokens(self) -> dict[str, str]:
         return credentials(self.idp)
@@ -68,8 +74,63 @@ def idp() -> Iterator[IdentityProvider]:
         yield provider
 
 
+@dataclass
+class Platform:
+    """``ia sberjazz-sim`` (the SIMULATED SberJazz platform) playing a spoken interview."""
+
+    base_url: str
+    interview: Interview
+    total_chunks: int
+
+    def faults(self, **faults: Any) -> dict[str, Any]:
+        answer = httpx.post(self.base_url + "/_sim/faults", json=faults, timeout=10)
+        assert answer.status_code == 200, answer.text
+        state: dict[str, Any] = answer.json()
+        return state
+
+
 @pytest.fixture(scope="module")
-def stack(idp: IdentityProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    if not espeak_available():
+        pytest.fail("espeak-ng is not installed; `make test` installs it")
+    tmp = tmp_path_factory.mktemp("platform")
+    interview = make_interview(SCRIPT[:PLATFORM_LINES])
+    audio_args: list[str] = []
+    for index, line in enumerate(interview.lines):
+        path = tmp / f"line-{index}.wav"
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(16_000)
+            wav.writeframes(line.pcm + b"\x00\x00" * int(16_000 * PAUSE_SEC))
+        audio_args += ["--audio", f"{path}:{line.speaker}"]
+    port = free_port()
+    command = [IA, "sberjazz-sim", "--port", str(port), "--token", PLATFORM_TOKEN]
+    command += ["--speed", str(PLATFORM_SPEED), *audio_args]
+    log = tmp / "sim.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            try:
+                state = httpx.get(base_url + "/_sim/state", timeout=2).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield Platform(base_url, interview, int(state["total_chunks"]))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    idp: IdentityProvider, platform: Platform, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
     tmp = tmp_path_factory.mktemp("blackbox")
     api_port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVENT_STORE"))}
@@ -92,13 +153,22 @@ def stack(idp: IdentityProvider, tmp_path_factory: pytest.TempPathFactory) -> It
         "API_KEYS": USER_KEY,
         "SERVICE_API_KEYS": SERVICE_KEY,
         "MAX_CHUNK_BYTES": str(MAX_CHUNK_BYTES),
+        # The connector, against the simulated platform, with short timers.
+        "SBERJAZZ_API_BASE": platform.base_url,
+        "SBERJAZZ_API_TOKEN": PLATFORM_TOKEN,
+        "SBERJAZZ_RETRY_BACKOFF_MS": "50",
+        "SBERJAZZ_PULL_INTERVAL_SEC": "0.5",
+        "SBERJAZZ_RECONCILE_STALE_SEC": "4",
+        "RECONCILIATION_INTERVAL_SEC": "1",
     }
     log = tmp / "ia-up.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [IA, "up"], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT
         )
-    running = Running(f"http://127.0.0.1:{api_port}", f"ws://127.0.0.1:{api_port}", idp, log)
+    running = Running(
+        f"http://127.0.0.1:{api_port}", f"ws://127.0.0.1:{api_port}", idp, log, tmp / "data"
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -213,6 +283,14 @@ ROUTES = (
     Route("GET", "/v1/admin/queues/health", admin=True),
     Route("GET", "/v1/admin/security/audit", admin=True),
     Route("GET", "/v1/admin/dead-letters", admin=True),
+    # In this order, so that every service call succeeds: join, look, rejoin, leave.
+    Route("POST", CONNECTOR + "/{meeting_id}/join", admin=True),
+    Route("GET", CONNECTOR + "/{meeting_id}/status", admin=True),
+    Route("POST", CONNECTOR + "/{meeting_id}/reconnect", admin=True),
+    Route("POST", CONNECTOR + "/{meeting_id}/leave", admin=True),
+    Route("GET", CONNECTOR + "/health", admin=True),
+    Route("GET", CONNECTOR + "/sessions", admin=True),
+    Route("POST", CONNECTOR + "/reconcile", admin=True),
 )
 
 
@@ -269,11 +347,13 @@ def matrix(stack: Running, http: httpx.Client) -> dict[tuple[str, str], Cell]:
     owner = bearer(stack, "user_jwt")
     open_meeting = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
     to_finish = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
-    assert open_meeting.status_code == to_finish.status_code == 200, open_meeting.text
+    live = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
+    assert open_meeting.status_code == to_finish.status_code == live.status_code == 200
     meetings = {
         "/v1/meetings/{meeting_id}": open_meeting.json()["meeting_id"],
         "/v1/meetings/{meeting_id}/chunks": open_meeting.json()["meeting_id"],
         "/v1/meetings/{meeting_id}/finish": to_finish.json()["meeting_id"],
+        **{r.template: live.json()["meeting_id"] for r in ROUTES if CONNECTOR in r.template},
     }
     cells: dict[tuple[str, str], Cell] = {}
     for route in ROUTES:
@@ -574,3 +654,122 @@ def test_a_spoken_interview_ends_with_an_enhanced_transcript_and_a_report(
     # another tenant cannot read it
     other = http.get(f"/v1/meetings/{meeting_id}", headers=bearer(stack, "other_tenant"))
     assert other.status_code == 404, other.text
+
+
+# ---------------------------------------------------------------------- the connector, live
+
+
+def connector_session(http: httpx.Client, service: dict[str, str], meeting_id: str) -> Any:
+    answer = http.get(f"{CONNECTOR}/{meeting_id}/status", headers=service)
+    return answer.json() if answer.status_code == 200 else {"status_code": answer.status_code}
+
+
+def wait_for_session(
+    http: httpx.Client,
+    service: dict[str, str],
+    meeting_id: str,
+    done: Callable[[dict[str, Any]], bool],
+    what: str,
+    stack: Running,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    session: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        session = connector_session(http, service, meeting_id)
+        if done(session):
+            return session
+        time.sleep(0.25)
+    pytest.fail(f"{what}: not in {timeout} s: {session}\n{stack.log_tail()}")
+
+
+def test_a_live_meeting_joined_on_start_is_transcribed_with_the_platform_speakers(
+    stack: Running, http: httpx.Client, platform: Platform
+) -> None:
+    """Auto-join on start → the reconciler joins and pulls the live audio → the platform
+    drops the stream mid-meeting → the reconciler reconnects → every seq arrives exactly
+    once → finish → the transcript has the platform's speaker labels."""
+    service = bearer(stack, "service_jwt")
+    started = http.post(
+        "/v1/meetings/start",
+        json={"language": "en", "auto_join_connector": True},
+        headers=service,
+    )
+    assert started.status_code == 200, started.text
+    meeting_id = started.json()["meeting_id"]
+    wait_for_session(http, service, meeting_id, lambda s: s.get("connected"), "join", stack)
+    wait_for_session(http, service, meeting_id, lambda s: s.get("cursor", 0) >= 2, "audio", stack)
+
+    platform.faults(drop_stream=meeting_id)
+    reconnected = wait_for_session(
+        http,
+        service,
+        meeting_id,
+        lambda s: s.get("reconnects", 0) >= 1 and s.get("connected"),
+        "reconnect",
+        stack,
+    )
+    assert reconnected["attempts"] >= 2
+    everything = wait_for_session(
+        http,
+        service,
+        meeting_id,
+        lambda s: s.get("cursor") == platform.total_chunks,
+        "all live audio",
+        stack,
+        timeout=90,
+    )
+    assert everything["chunks"] == platform.total_chunks  # each seq recorded once
+
+    finished = http.post(f"/v1/meetings/{meeting_id}/finish", json={}, headers=service)
+    assert finished.status_code == 200, finished.text
+    deadline = time.monotonic() + E2E_TIMEOUT_SEC
+    meeting: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        meeting = http.get(f"/v1/meetings/{meeting_id}", headers=service).json()
+        if meeting.get("status") == "done" and meeting.get("report"):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"not done in {E2E_TIMEOUT_SEC} s: {meeting}\n{stack.log_tail()}")
+    assert "kafka" in meeting["raw_transcript"].lower()
+    speakers = {segment["speaker"] for segment in meeting["segments"]}
+    assert speakers == {"interviewer", "candidate"}, speakers
+    left = wait_for_session(
+        http, service, meeting_id, lambda s: s.get("state") == "left", "leave", stack
+    )
+    assert left["connected"] is False
+
+    shown = subprocess.run(
+        [IA, "events", "show", meeting_id, "--json"],
+        env={**os.environ, "DATA_DIR": str(stack.data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    events = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
+    seqs = [e["fields"]["seq"] for e in events if e["event_type"].endswith("ChunkReceived")]
+    assert sorted(seqs) == list(range(platform.total_chunks))  # none lost, none twice
+
+
+def test_a_failing_platform_opens_the_circuit_breaker_and_health_says_so(
+    stack: Running, http: httpx.Client, platform: Platform
+) -> None:
+    service = bearer(stack, "service_jwt")
+    assert http.get(f"{CONNECTOR}/health", headers=service).json()["healthy"] is True
+    platform.faults(fail_5xx_count=10_000)
+    try:
+        deadline = time.monotonic() + 60
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            health = http.get(f"{CONNECTOR}/health", headers=service).json()
+            if health["details"].get("circuit_state") == "open":
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the breaker did not open: {health}")
+        assert health["healthy"] is False
+        assert health["configured"] is True
+    finally:
+        platform.faults(fail_5xx_count=0)
