@@ -20,6 +20,7 @@ from pathlib import Path
 
 from interview_analytics.ops import runtime
 from interview_analytics.ops.event_store import redacted
+from interview_analytics.ops.reconciler import reconciler_wanted
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import broker, topic_specs
 from interview_analytics.ops.workers import ROLES, metrics_port
@@ -67,8 +68,10 @@ def run_stack(settings: Settings) -> int:
             Child("api", ia_command("api")),
         ]
         if not settings.embedded_read_store:
-            # On chDB the API process runs the projector (docs/adr/0003).
+            # On chDB the API process runs the projector and the reconciler (docs/adr/0003).
             children.append(Child("projector", ia_command("worker", "projector")))
+            if reconciler_wanted(settings):
+                children.append(Child("reconciler", ia_command("worker", "reconciler")))
         _banner(settings, running.bootstrap_servers, running.embedded is not None)
         try:
             for child in children:
@@ -102,6 +105,9 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool) -> None:
     print(f"  API         : {settings.api_url}  (OpenAPI: {settings.api_url}/openapi.json)")
     projector = "in the API process" if settings.embedded_read_store else "its own process"
     print(f"  projector   : {projector}")
+    if reconciler_wanted(settings):
+        platform = settings.sberjazz_api_base or "not configured (SBERJAZZ_API_BASE)"
+        print(f"  connector   : SberJazz {platform}; reconciler {projector}")
     print("  processes   : relay, " + ", ".join(ROLES) + ", api (Ctrl-C to stop)", flush=True)
 
 

@@ -120,7 +120,8 @@ class SberJazzClient:
             transport = httpx.AsyncHTTPTransport(local_address=local)
         self._http = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {config.token}"},
+            # No token, no header: "Bearer " alone is not a legal header value.
+            headers={"Authorization": f"Bearer {config.token}"} if config.token else {},
             timeout=config.timeout_sec,
             transport=transport,
         )

@@ -1,7 +1,8 @@
 """A SIMULATED SberJazz platform — a development and test tool, not the real service.
 
 It serves the platform API the client speaks and, for each meeting that joins, releases the
-configured audio files (16 kHz mono PCM WAV, each labelled with a speaker) one after another
+configured audio files (16-bit PCM WAV, converted to 16 kHz mono; each labelled with a
+speaker) one after another
 in real time as 1-second chunks (``pcm_s16le``) with contiguous ``seq``; the live-chunks
 cursor is the next seq to read. ``speed`` > 1 plays faster than real time (for tests).
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -57,16 +59,29 @@ class SimMeeting:
 
 
 def load_audio(files: Sequence[tuple[Path, str]]) -> list[SimChunk]:
-    """Cut each (16 kHz mono 16-bit WAV, speaker) into 1-second chunks, in order."""
+    """Cut each (16-bit PCM WAV, speaker) into 1-second chunks of 16 kHz mono, in order.
+    Other rates and stereo are converted (linear interpolation is plenty for speech tests;
+    espeak-ng, for one, writes 22.05 kHz)."""
     chunks: list[SimChunk] = []
     for path, speaker in files:
         with wave.open(str(path), "rb") as wav:
-            if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (SAMPLE_RATE, 1, 2):
-                raise ValueError(f"{path}: expected 16 kHz mono 16-bit PCM WAV")
-            pcm = wav.readframes(wav.getnframes())
+            if wav.getsampwidth() != 2:
+                raise ValueError(f"{path}: expected 16-bit PCM WAV")
+            rate, channels = wav.getframerate(), wav.getnchannels()
+            pcm = _to_16k_mono(wav.readframes(wav.getnframes()), rate, channels)
         for start in range(0, len(pcm), _BYTES_PER_CHUNK):
             chunks.append(SimChunk(pcm[start : start + _BYTES_PER_CHUNK], speaker))
     return chunks
+
+
+def _to_16k_mono(pcm: bytes, rate: int, channels: int) -> bytes:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    if rate != SAMPLE_RATE and samples.size:
+        positions = np.arange(int(samples.size * SAMPLE_RATE / rate)) * (rate / SAMPLE_RATE)
+        samples = np.interp(positions, np.arange(samples.size), samples)
+    return bytes(np.round(samples).astype("<i2").tobytes())
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
