@@ -25,6 +25,8 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
+from interview_analytics.connectors.sberjazz.metrics import ConnectorMetrics
+from interview_analytics.connectors.sberjazz.sessions import SessionManager
 from interview_analytics.domain.application import Meetings
 from interview_analytics.http.app import create_app
 from interview_analytics.http.audit import AuditDecision
@@ -34,6 +36,7 @@ from interview_analytics.http.ports import ReadinessChecks
 from interview_analytics.ops import event_store
 from interview_analytics.ops.api import MeetingCommandsAdapter, ReadsAdapter
 from interview_analytics.ops.blobs import FileBlobStore
+from interview_analytics.ops.connector import ConnectorAdminAdapter
 from interview_analytics.ops.embedded import free_port
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.projections.projector import ProjectionWriter, Projector
@@ -107,6 +110,7 @@ class ApiHarness:
         readiness: ReadinessChecks | None = None,
         live_bootstrap_servers: str | None = None,
         no_auth: bool = False,
+        unconfigured_connector: bool = False,
     ) -> None:
         url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
         event_store.prepare(url)
@@ -117,6 +121,12 @@ class ApiHarness:
         self.store = store
         self.audit = RecordingAuditSink()
         self.registry = CollectorRegistry()
+        connector = None
+        if unconfigured_connector:  # the SberJazz routes, with SBERJAZZ_API_BASE empty
+            manager = SessionManager(
+                self.meetings, None, Queries(store), ConnectorMetrics(self.registry)
+            )
+            connector = ConnectorAdminAdapter(manager, Queries(store))
         self.deps = ApiDependencies(
             commands=MeetingCommandsAdapter(self.meetings, self.committer),
             reads=ReadsAdapter(Queries(store)),
@@ -126,6 +136,7 @@ class ApiHarness:
             limits=limits,
             registry=self.registry,
             live_bootstrap_servers=live_bootstrap_servers,
+            connector=connector,
         )
         self.app: Starlette = create_app(self.deps)
         self._projector = Projector()

@@ -435,6 +435,8 @@ class SessionManager:
         """Look at up to ``limit`` active sessions, longest unseen first, and put each
         right: join requested ones, reconnect stale or dropped ones, take over abandoned
         join attempts, finish leaving, leave finished meetings, expire old sessions."""
+        if self.client is None:  # nothing can be joined or left: a pass would only fail
+            return ReconcileResult(0, 0, 0, 0, self.policy.stale_after_sec, self.clock())
         try:
             result = await self._reconcile(limit, owns)
         except Exception:

@@ -3,8 +3,8 @@ server, the session manager with the real client, the simulated platform on its 
 server, the SQLite event store and the chDB read model (projected by the real projector).
 
 The live pulls and reconciliation passes that the Faust reconciler runs on timers are
-called directly here, so every step is deterministic; tests/e2e/test_sberjazz_live.py
-runs them on the real worker.
+called directly here, so every step is deterministic; the live-meeting test in
+tests/e2e/test_api_blackbox.py runs them on the real worker.
 """
 
 from __future__ import annotations
