@@ -29,24 +29,8 @@ from interview_analytics.http.reading import read_json
 
 MAX_LIMIT = bodies.MAX_LIST_LIMIT
 
-# Session fields shown besides the contract's (internal ones such as tenant stay out).
-_EXTRA_FIELDS = (
-    "state",
-    "reconnects",
-    "cursor",
-    "chunks",
-    "last_error_kind",
-    "failed_stage",
-    "participants",
-    "language",
-    "meeting_status",
-    "requested_at",
-    "connected_at",
-    "last_audio_at",
-    "last_heartbeat_at",
-    "last_seen_at",
-    "source",
-)
+# Read-model columns that are not part of the answer.
+_INTERNAL_FIELDS = frozenset({"tenant", "version"})
 
 
 def _connector(request: Request) -> ConnectorAdmin:
@@ -61,15 +45,18 @@ def _connector(request: Request) -> ConnectorAdmin:
 
 
 def session_document(session: dict[str, Any]) -> dict[str, Any]:
-    document = {
+    """The contract's fields first, then the session's others (state, cursor, times, …)."""
+    document: dict[str, Any] = {
         "meeting_id": session["meeting_id"],
         "provider": session["provider"],
         "connected": bool(session["connected"]),
         "attempts": int(session["attempts"]),
         "last_error": session.get("last_error"),
         "updated_at": session["updated_at"],
-        **{name: session[name] for name in _EXTRA_FIELDS if name in session},
     }
+    for name, value in session.items():
+        if name not in document and name not in _INTERNAL_FIELDS:
+            document[name] = value
     return dict(views.jsonable(document))
 
 

@@ -74,29 +74,10 @@ def session_record(session: ConnectorSession, meeting_id: str) -> dict[str, Any]
     """A session from the event store in the read model's record shape."""
     return {
         "meeting_id": meeting_id,
-        **{
-            name: getattr(session, name)
-            for name in (
-                "provider",
-                "state",
-                "connected",
-                "attempts",
-                "reconnects",
-                "cursor",
-                "chunks",
-                "last_error",
-                "last_error_kind",
-                "failed_stage",
-                "language",
-                "requested_at",
-                "connected_at",
-                "last_audio_at",
-                "last_heartbeat_at",
-                "last_seen_at",
-                "updated_at",
-            )
-        },
+        **dataclasses.asdict(session),
         "participants": list(session.participants),
+        "connected": session.connected,
+        "last_seen_at": session.last_seen_at,
         "source": "write_model",
     }
 

@@ -21,7 +21,6 @@ import logging
 import time
 from datetime import UTC, datetime
 
-import faust
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -29,7 +28,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.positions import PositionRecorder, consumer_position_name
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_meetings
-from interview_analytics.ops.workers import faust_settings
+from interview_analytics.ops.workers import faust_settings, run_faust_app
 from interview_analytics.projections import queue_health
 from interview_analytics.projections.agent import (
     BatchingAgent,
@@ -236,11 +235,8 @@ def run_projector(settings: Settings, bootstrap_servers: str) -> None:
         f"[{ROLE}] projecting meeting-events, dead-letters and security-audit as {GROUP}",
         flush=True,
     )
-    worker = faust.Worker(service.app, loglevel=settings.log_level.upper(), quiet=True)
     try:
-        worker.execute_from_commandline()
-    except SystemExit:
-        pass
+        run_faust_app(service.app, settings)
     finally:
         store.close()
         meetings.close()

@@ -29,7 +29,7 @@ from interview_analytics.ops.connector import build_session_manager
 from interview_analytics.ops.projector import open_read_store
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_meetings
-from interview_analytics.ops.workers import faust_settings
+from interview_analytics.ops.workers import faust_settings, run_faust_app
 from interview_analytics.projections.queries import Queries
 from interview_analytics.streams.app import create_app, meeting_events_topic
 from interview_analytics.streams.contract import MEETING_EVENTS, header, meeting_partition
@@ -115,11 +115,8 @@ def run_reconciler(settings: Settings, bootstrap_servers: str) -> None:
         start_http_server(settings.reconciler_metrics_port, registry=registry)
     state = "configured" if manager.configured else "NOT configured (SBERJAZZ_API_BASE)"
     print(f"[{ROLE}] SberJazz sessions as {GROUP}; platform {state}", flush=True)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     try:
-        worker.execute_from_commandline()
-    except SystemExit:
-        pass
+        run_faust_app(app, settings)
     finally:
         store.close()
         meetings.close()

@@ -7,6 +7,7 @@ the group, so it never holds partitions it cannot serve yet.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -147,11 +148,16 @@ def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
     if metrics_port(settings, role):
         metrics.serve(metrics_port(settings, role))
     print(f"[{role}] consuming meeting-events as group ia-{role}", flush=True)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     try:
-        worker.execute_from_commandline()
-    except SystemExit:
-        pass
+        run_faust_app(app, settings)
     finally:
         gateway.close()
         meetings.close()
+
+
+def run_faust_app(app: faust.App, settings: Settings) -> None:
+    """Run a Faust app as this process's worker until SIGINT/SIGTERM (Faust handles the
+    signals and leaves through ``SystemExit``, which ends the run normally here)."""
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    with contextlib.suppress(SystemExit):
+        worker.execute_from_commandline()

@@ -60,6 +60,16 @@ class ConnectorError(Exception):
         self.message = message
         self.details = details
 
+    @classmethod
+    def from_platform(cls, operation: str, error: SberJazzError) -> ConnectorError:
+        kind = error.kind.value
+        return cls(
+            f"connector_{kind}",
+            f"{operation} failed: {error.message}",
+            provider=PROVIDER,
+            kind=kind,
+        )
+
 
 class SessionDirectory(Protocol):
     """Where the session list comes from: the ``connector_sessions`` read model."""
@@ -173,7 +183,7 @@ class SessionManager:
         )
         if session.state not in JOINABLE_STATES:
             return session
-        return await self._attempt_join(meeting_id, session, actor=actor, operation="join")
+        return await self._attempt_join(meeting_id, actor=actor, operation="join")
 
     async def leave(
         self, meeting_id: str, *, reason: str = "operator", actor: str | None = None
@@ -189,12 +199,7 @@ class SessionManager:
         except SberJazzError as error:
             if not _not_on_platform(error):
                 self.metrics.calls.labels("leave", error.kind.value).inc()
-                raise ConnectorError(
-                    f"connector_{error.kind.value}",
-                    f"leaving failed: {error.message}",
-                    provider=PROVIDER,
-                    kind=error.kind.value,
-                ) from error
+                raise ConnectorError.from_platform("leave", error) from error
             # The platform does not have us in the meeting: we are out either way.
         self.metrics.calls.labels("leave", "ok").inc()
         left: ConnectorSession = await self._write(
@@ -231,7 +236,7 @@ class SessionManager:
                 meeting_id=meeting_id,
                 state=session.state,
             )
-        return await self._attempt_join(meeting_id, session, actor=actor, operation="reconnect")
+        return await self._attempt_join(meeting_id, actor=actor, operation="reconnect")
 
     async def health(self) -> dict[str, Any]:
         """The contract's health view: provider, configured, healthy, details, updated_at."""
@@ -261,7 +266,6 @@ class SessionManager:
     async def _attempt_join(
         self,
         meeting_id: str,
-        session: ConnectorSession,
         *,
         actor: str | None,
         operation: str,
@@ -283,12 +287,7 @@ class SessionManager:
             self.metrics.calls.labels(operation, error.kind.value).inc()
             self.metrics.observe_breaker(client.breaker.state)
             await self._record_join_failure(meeting_id, error, actor)
-            raise ConnectorError(
-                f"connector_{error.kind.value}",
-                f"{operation} failed: {error.message}",
-                provider=PROVIDER,
-                kind=error.kind.value,
-            ) from error
+            raise ConnectorError.from_platform(operation, error) from error
         self.metrics.calls.labels(operation, "ok").inc()
         self.metrics.observe_breaker(client.breaker.state)
         connected: ConnectorSession = await self._write(
@@ -520,11 +519,8 @@ class SessionManager:
         return "ok"
 
     async def _rejoin(self, meeting_id: str, operation: str, *, reclaim: bool = False) -> str:
-        session = await self.status(meeting_id)
         try:
-            await self._attempt_join(
-                meeting_id, session, actor=None, operation=operation, reclaim=reclaim
-            )
+            await self._attempt_join(meeting_id, actor=None, operation=operation, reclaim=reclaim)
         except ConnectorError:
             if operation == "reconnect":
                 self.metrics.reconnects.labels("failed").inc()
@@ -538,7 +534,7 @@ class SessionManager:
         session = await self.status(meeting_id)
         if session.state == SessionState.REQUESTED and self.client is not None:
             try:
-                await self._attempt_join(meeting_id, session, actor=None, operation="join")
+                await self._attempt_join(meeting_id, actor=None, operation="join")
             except ConnectorError as error:
                 log.warning("sberjazz: %s: auto-join failed: %s", meeting_id, error.message)
 
