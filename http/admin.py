@@ -27,16 +27,10 @@ async def queue_health(request: Request) -> Response:
 
 async def dead_letters(request: Request) -> Response:
     """What the pipeline gave up on, newest first, resolved or not."""
+    # The query specs name exactly the read methods' keyword arguments.
     query = bodies.DEAD_LETTERS.validate_query(request.query_params)
     reads = deps_of(request).reads
-    letters = await run_in_threadpool(
-        lambda: reads.dead_letters(
-            meeting_id=query["meeting_id"],
-            stage=query["stage"],
-            include_resolved=query["include_resolved"],
-            limit=query["limit"],
-        )
-    )
+    letters = await run_in_threadpool(lambda: reads.dead_letters(**query))
     return JSONResponse({"dead_letters": views.jsonable(letters)})
 
 
@@ -44,14 +38,5 @@ async def security_audit(request: Request) -> Response:
     """The front door's allow/deny decisions, newest first, with filters."""
     query = bodies.SECURITY_AUDIT.validate_query(request.query_params)
     reads = deps_of(request).reads
-    decisions = await run_in_threadpool(
-        lambda: reads.security_audit(
-            allowed=query["allowed"],
-            subject=query["subject"],
-            endpoint=query["endpoint"],
-            since=query["since"],
-            until=query["until"],
-            limit=query["limit"],
-        )
-    )
+    decisions = await run_in_threadpool(lambda: reads.security_audit(**query))
     return JSONResponse({"decisions": views.jsonable(decisions)})

@@ -209,16 +209,9 @@ async def list_meetings(request: Request) -> Response:
     deps = deps_of(request)
     identity = identity_of(request)
     query = bodies.LIST_MEETINGS.validate_query(request.query_params)
+    # The query spec names exactly the read method's keyword arguments.
     page = await run_in_threadpool(
-        lambda: deps.reads.list_meetings(
-            status=query["status"],
-            language=query["language"],
-            started_from=query["started_from"],
-            started_to=query["started_to"],
-            limit=query["limit"],
-            cursor=query["cursor"],
-            tenant=tenant_scope(identity),
-        )
+        lambda: deps.reads.list_meetings(**query, tenant=tenant_scope(identity))
     )
     return JSONResponse(
         {
