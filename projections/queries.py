@@ -33,7 +33,7 @@ from typing import Any
 from interview_analytics.projections import connector_sessions
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
-from interview_analytics.projections.sql import Filters, clamp_limit, micros
+from interview_analytics.projections.sql import Filters, clamp_limit
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS
 
@@ -240,15 +240,7 @@ class Queries:
             filters.add("language = {language:String}", language=language.lower())
         if tenant is not None:
             filters.add("tenant = {tenant:String}", tenant=tenant)
-        if started_from is not None:
-            filters.add(
-                "toUnixTimestamp64Micro(started_at) >= {from_us:Int64}",
-                from_us=micros(started_from),
-            )
-        if started_to is not None:
-            filters.add(
-                "toUnixTimestamp64Micro(started_at) < {to_us:Int64}", to_us=micros(started_to)
-            )
+        filters.time_range("started_at", started_from, started_to)
         if cursor is not None:
             after_us, after_id = decode_cursor(cursor)
             filters.add(

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from interview_analytics.projections.sql import Filters, clamp_limit, micros
+from interview_analytics.projections.sql import Filters, clamp_limit
 from interview_analytics.projections.store import ReadStore
 
 TABLE = "security_audit_log"
@@ -109,16 +109,7 @@ def audit_records(
         filters.add("subject = {subject:String}", subject=subject)
     if endpoint is not None:
         filters.add("endpoint = {endpoint:String}", endpoint=endpoint)
-    if since is not None:
-        filters.add(
-            "occurred_at >= fromUnixTimestamp64Micro({since_us:Int64}, 'UTC')",
-            since_us=micros(since),
-        )
-    if until is not None:
-        filters.add(
-            "occurred_at < fromUnixTimestamp64Micro({until_us:Int64}, 'UTC')",
-            until_us=micros(until),
-        )
+    filters.time_range("occurred_at", since, until)
     # Only constant fragments are joined; every value is a bound parameter.
     rows = store.query_rows(
         "SELECT decision_id, occurred_at, allowed, event, endpoint, method, subject,"  # noqa: S608

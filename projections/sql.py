@@ -35,5 +35,19 @@ class Filters:
         self.clauses.append(clause)
         self.parameters.update(parameters)
 
+    def time_range(self, column: str, since: datetime | None, until: datetime | None) -> None:
+        """``column`` at or after ``since`` and before ``until`` (each optional), compared
+        on the column itself so that an ordering key on it can be used."""
+        if since is not None:
+            self.add(
+                f"{column} >= fromUnixTimestamp64Micro({{since_us:Int64}}, 'UTC')",
+                since_us=micros(since),
+            )
+        if until is not None:
+            self.add(
+                f"{column} < fromUnixTimestamp64Micro({{until_us:Int64}}, 'UTC')",
+                until_us=micros(until),
+            )
+
     def where(self) -> str:
         return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
