@@ -79,24 +79,23 @@ def path_meeting_id(request: Request) -> str:
 
 def connector_to_join(deps: ApiDependencies, mode: str, asked: bool | None) -> str | None:
     """The connector provider a start should ask to join, if any: realtime meetings, when
-    the request says so or (saying nothing) MEETING_AUTO_JOIN_ON_START is on."""
+    the request says so or (saying nothing) MEETING_AUTO_JOIN_ON_START is on. Asking
+    explicitly where it cannot be done is an error; the server default just does not apply."""
+    if asked and mode != "realtime":
+        raise ApiError(
+            422,
+            "auto_join_needs_realtime",
+            "auto_join_connector needs mode realtime (the connector pulls live audio)",
+        )
+    if asked and deps.connector is None:
+        raise ApiError(
+            422,
+            "connector_disabled",
+            "auto_join_connector: the meeting connector is turned off "
+            "(MEETING_CONNECTOR_PROVIDER=none)",
+        )
     wanted = deps.auto_join_connector if asked is None else asked
-    if not wanted or mode != "realtime":
-        if asked and mode != "realtime":
-            raise ApiError(
-                422,
-                "auto_join_needs_realtime",
-                "auto_join_connector needs mode realtime (the connector pulls live audio)",
-            )
-        return None
-    if deps.connector is None:
-        if asked:
-            raise ApiError(
-                422,
-                "connector_disabled",
-                "auto_join_connector: the meeting connector is turned off "
-                "(MEETING_CONNECTOR_PROVIDER=none)",
-            )
+    if not wanted or mode != "realtime" or deps.connector is None:
         return None
     return deps.connector_provider
 
