@@ -14,7 +14,6 @@ Must not (rows): do I/O, read the clock, or look at anything but the state they 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from interview_analytics.projections.folding import MeetingState
@@ -61,14 +60,6 @@ _COLUMNS = (
     " requested_at, connected_at, last_audio_at, last_heartbeat_at, last_seen_at, updated_at,"
     " version"
 )
-_TIMES = (
-    "requested_at",
-    "connected_at",
-    "last_audio_at",
-    "last_heartbeat_at",
-    "last_seen_at",
-    "updated_at",
-)
 
 
 def session_records(
@@ -103,11 +94,5 @@ def state_counts(store: ReadStore) -> dict[str, int]:
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
-    record = {**row, "connected": bool(row["connected"]), "participants": list(row["participants"])}
-    for name in _TIMES:
-        moment = row[name]
-        if moment is not None:
-            record[name] = (
-                moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-            )
-    return record
+    # Times arrive timezone-aware already (the read store's client runs with tz_mode="aware").
+    return {**row, "connected": bool(row["connected"]), "participants": list(row["participants"])}
