@@ -3,12 +3,14 @@
 ``run_interview`` records what the pipeline would: chunks with speaker hints, a draft per
 chunk, a rolling draft that replaces two of them, a rejected chunk, a failure, draft
 enhancement and report, then finish and the final transcript, enhancement and report
-(built with the real ``domain.enhance`` and ``domain.report``).
+(built with the real ``domain.enhance`` and ``domain.report``). What is said comes from a
+script of ``(speaker, text)`` lines, one per chunk, cycled: ``LINES`` unless one is given.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from interview_analytics.domain.application import Meetings
@@ -39,6 +41,8 @@ LINES = [
 ]
 CHUNK_SEC = 0.1  # tests.factories.pcm's default length
 
+Script = Sequence[tuple[str, str]]
+
 
 def words(
     text: str, start_sec: float, end_sec: float, probability: float
@@ -56,8 +60,8 @@ def words(
     ]
 
 
-def segment(segment_id: str, seq: int, probability: float = 0.9) -> Segment:
-    speaker, text = LINES[seq % len(LINES)]
+def segment(segment_id: str, seq: int, probability: float = 0.9, lines: Script = LINES) -> Segment:
+    speaker, text = lines[seq % len(lines)]
     # Speech stops a little before the chunk ends: the pauses give response latencies.
     start_sec, end_sec = seq * CHUNK_SEC, (seq + 0.8) * CHUNK_SEC
     return {
@@ -79,6 +83,7 @@ def run_interview(
     chunks: int = 6,
     finish: bool = True,
     model: str = "tiny.en",
+    lines: Script = LINES,
 ) -> None:
     meta = EventMeta(actor="user-1", correlation_id=f"req-{meeting_id}")
     app.start(
@@ -96,7 +101,7 @@ def run_interview(
     app.begin_connector_join(meeting_id, meta=meta)
     app.connector_connected(meeting_id, meta)
     for seq in range(chunks):
-        speaker = LINES[seq % len(LINES)][0]
+        speaker = lines[seq % len(lines)][0]
         app.receive_chunk(chunk(meeting_id, seq, speaker_hint=speaker), meta)
         version = app.get(meeting_id).chunks[seq].version
         if seq == 2:
@@ -106,7 +111,7 @@ def run_interview(
                 meeting_id,
                 input_version=version,
                 seqs=[1, 2],
-                segments=[segment(f"r{version}-{i}", s, 0.95) for i, s in enumerate((1, 2))],
+                segments=[segment(f"r{version}-{i}", s, 0.95, lines) for i, s in enumerate((1, 2))],
                 final=False,
                 model=model,
                 language=language,
@@ -115,7 +120,14 @@ def run_interview(
             )
         else:
             _transcribe(
-                app, meeting_id, version, [seq], final=False, model=model, language=language
+                app,
+                meeting_id,
+                version,
+                [seq],
+                final=False,
+                model=model,
+                language=language,
+                lines=lines,
             )
     app.record_connector_progress(meeting_id, cursor=chunks, meta=meta)
     # One more chunk the transcriber cannot use, and a stage that failed once.
@@ -132,11 +144,16 @@ def run_interview(
         attempts=3,
     )
     if finish:
-        finish_interview(app, meeting_id, meta=meta, model=model)
+        finish_interview(app, meeting_id, meta=meta, model=model, lines=lines)
 
 
 def finish_interview(
-    app: Meetings, meeting_id: str, *, meta: EventMeta = EventMeta(), model: str = "tiny.en"
+    app: Meetings,
+    meeting_id: str,
+    *,
+    meta: EventMeta = EventMeta(),
+    model: str = "tiny.en",
+    lines: Script = LINES,
 ) -> None:
     """Finish, then the final transcript of every usable chunk, enhancement and report."""
     if app.get(meeting_id).connector is not None:
@@ -154,6 +171,7 @@ def finish_interview(
         final=True,
         model=model,
         language=meeting.language,
+        lines=lines,
     )
     _enhance_and_report(app, meeting_id, final=True)
 
@@ -167,13 +185,16 @@ def _transcribe(
     final: bool,
     model: str,
     language: str,
+    lines: Script = LINES,
 ) -> None:
     prefix = "f" if final else "d"
     app.record_transcript(
         meeting_id,
         input_version=input_version,
         seqs=seqs,
-        segments=[segment(f"{prefix}{input_version}-{i}", seq) for i, seq in enumerate(seqs)],
+        segments=[
+            segment(f"{prefix}{input_version}-{i}", seq, lines=lines) for i, seq in enumerate(seqs)
+        ],
         final=final,
         model=model,
         language=language,
