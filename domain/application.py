@@ -36,14 +36,11 @@ from interview_analytics.domain.errors import (
     MeetingNotFoundError,
     UnsupportedLanguageError,
 )
+from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.meeting import (
-    ChunkOutcome,
-    EventMeta,
-    FinishOutcome,
-    Meeting,
-    StartOutcome,
-)
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
+from interview_analytics.domain.transcript import Segment
 
 T = TypeVar("T")
 
@@ -206,27 +203,130 @@ class Meetings(Application[UUID]):
     ) -> FinishOutcome:
         return self._update(meeting_id, lambda m: m.finish(reason=reason, meta=meta))
 
-    def record_transcript(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
-        return self._update(meeting_id, lambda m: bool(m.record_transcript(meta=meta, **kw)))
+    def record_transcript(
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        input_version: int,
+        seqs: list[int],
+        segments: list[Segment],
+        final: bool,
+        model: str,
+        language: str,
+        audio_sec: float,
+        processing_sec: float,
+    ) -> bool:
+        return self._update(
+            meeting_id,
+            lambda m: m.record_transcript(
+                input_version=input_version,
+                seqs=seqs,
+                segments=segments,
+                final=final,
+                model=model,
+                language=language,
+                audio_sec=audio_sec,
+                processing_sec=processing_sec,
+                meta=meta,
+            ),
+        )
 
-    def reject_chunk(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
-        return self._update(meeting_id, lambda m: bool(m.reject_chunk(meta=meta, **kw)))
+    def reject_chunk(
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        input_version: int,
+        code: str,
+        reason: str,
+    ) -> bool:
+        return self._update(
+            meeting_id,
+            lambda m: m.reject_chunk(
+                input_version=input_version, code=code, reason=reason, meta=meta
+            ),
+        )
 
-    def record_enhancement(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
-        return self._update(meeting_id, lambda m: bool(m.record_enhancement(meta=meta, **kw)))
+    def record_enhancement(
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        input_version: int,
+        text: str,
+        segments: list[dict[str, Any]],
+        final: bool,
+        pii_masked: bool,
+    ) -> bool:
+        return self._update(
+            meeting_id,
+            lambda m: m.record_enhancement(
+                input_version=input_version,
+                text=text,
+                segments=segments,
+                final=final,
+                pii_masked=pii_masked,
+                meta=meta,
+            ),
+        )
 
-    def record_report(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
-        return self._update(meeting_id, lambda m: bool(m.record_report(meta=meta, **kw)))
+    def record_report(
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        input_version: int,
+        report: dict[str, Any],
+        final: bool,
+    ) -> bool:
+        return self._update(
+            meeting_id,
+            lambda m: m.record_report(
+                input_version=input_version, report=report, final=final, meta=meta
+            ),
+        )
 
-    def record_failure(self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any) -> bool:
-        return self._update(meeting_id, lambda m: bool(m.record_failure(meta=meta, **kw)))
+    def record_failure(
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        stage: str,
+        input_version: int,
+        code: str,
+        reason: str,
+        attempts: int,
+    ) -> bool:
+        return self._update(
+            meeting_id,
+            lambda m: m.record_failure(
+                stage=stage,
+                input_version=input_version,
+                code=code,
+                reason=reason,
+                attempts=attempts,
+                meta=meta,
+            ),
+        )
 
     # ------------------------------------------------------------------ connector session
 
     def request_connector(
-        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        provider: str,
+        participants: list[str] | None = None,
+        language: str | None = None,
     ) -> ConnectorSession:
-        return self._connector(meeting_id, lambda m: m.request_connector(meta=meta, **kw))
+        return self._connector(
+            meeting_id,
+            lambda m: m.request_connector(
+                provider=provider, participants=participants, language=language, meta=meta
+            ),
+        )
 
     def begin_connector_join(
         self, meeting_id: str, *, reclaim: bool = False, meta: EventMeta = EventMeta()
@@ -249,14 +349,36 @@ class Meetings(Application[UUID]):
         )
 
     def interrupt_connector(
-        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        stage: str,
+        error_kind: str,
+        message: str,
     ) -> ConnectorSession:
-        return self._connector(meeting_id, lambda m: m.interrupt_connector(meta=meta, **kw))
+        return self._connector(
+            meeting_id,
+            lambda m: m.interrupt_connector(
+                stage=stage, error_kind=error_kind, message=message, meta=meta
+            ),
+        )
 
     def fail_connector(
-        self, meeting_id: str, meta: EventMeta = EventMeta(), **kw: Any
+        self,
+        meeting_id: str,
+        meta: EventMeta = EventMeta(),
+        *,
+        stage: str,
+        error_kind: str,
+        message: str,
     ) -> ConnectorSession:
-        return self._connector(meeting_id, lambda m: m.fail_connector(meta=meta, **kw))
+        return self._connector(
+            meeting_id,
+            lambda m: m.fail_connector(
+                stage=stage, error_kind=error_kind, message=message, meta=meta
+            ),
+        )
 
     def begin_connector_leave(
         self, meeting_id: str, *, reason: str, meta: EventMeta = EventMeta()

@@ -1,25 +1,23 @@
-"""The Meeting aggregate: one event stream per interview.
+"""The Meeting aggregate: one event stream per interview, its commands and its state.
 
-Stream: ``Started`` → ``ChunkReceived``* → (``Transcribed`` | ``ChunkRejected``)* →
-``Enhanced``* → ``Reported``* → ``Finished`` → final ``Transcribed``/``Enhanced``/``Reported``.
-``ProcessingFailed`` records a stage that gave up on an input. ``Connector*`` events record
-the platform connector's session for a live meeting (lifecycle in ``domain/connector.py``);
-the audio it pulls arrives as ordinary ``ChunkReceived`` events.
+Commands (methods without a leading underscore) check the rules and either record one
+event or return the outcome of an earlier identical command (idempotency). The events,
+and the ``apply`` rules that are the only code changing this state, are in ``events.py``;
+they sit on the aggregate by name (``Meeting.Started``, ``Meeting.ChunkReceived``, ...).
+What the state is made of (chunk records, stage results, outcomes) is in ``results.py``.
 
-Commands (methods without a leading underscore) check the rules and either trigger one
-event or return the outcome of an earlier identical command (idempotency); the nested event
-classes' ``apply`` methods are the only code that changes state, so replaying stored events
-rebuilds exactly the live state. Pure: no I/O, no clock but eventsourcing's event timestamp.
+Must not: do I/O, read a clock (eventsourcing stamps each event), or change state outside
+an event's ``apply``.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from interview_analytics.domain import events
 from interview_analytics.domain.audio import AudioFormat, chunk_blob_key
 from interview_analytics.domain.connector import (
     ACTIVE_STATES,
@@ -36,396 +34,52 @@ from interview_analytics.domain.errors import (
     MeetingAlreadyExistsError,
     MeetingFinishedError,
 )
+from interview_analytics.domain.events import EventMeta, MeetingEvent
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.transcript import (
-    Segment,
+from interview_analytics.domain.lifecycle import Status, start_settings
+from interview_analytics.domain.results import (
+    ENHANCE,
+    REPORT,
+    STAGES,
+    TRANSCRIBE,
+    ChunkOutcome,
+    ChunkRecord,
+    Enhancement,
+    FinishOutcome,
+    Report,
+    Results,
+    StartOutcome,
     current_transcriptions,
-    validate_segments,
 )
+from interview_analytics.domain.transcript import Segment, validate_segments
 
-MODES = ("realtime", "postmeeting")
-CONSENTS = ("unknown", "granted", "denied")
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-
-# Stages whose results are recorded on the meeting; a result is unique per
-# (stage, input version), which is what makes redelivered messages harmless.
-TRANSCRIBE, ENHANCE, REPORT = "transcribe", "enhance", "report"
-STAGES = (TRANSCRIBE, ENHANCE, REPORT)
-
-
-class Status:
-    """Plain words, as the contract asks (never an enum repr)."""
-
-    QUEUED = "queued"  # started, no audio yet
-    PROCESSING = "processing"  # audio arriving / being transcribed
-    FINALIZING = "finalizing"  # finished, final pass under way
-    DONE = "done"  # final report recorded
-
-
-@dataclass(frozen=True)
-class EventMeta:
-    """Who asked and why: copied onto every event a command triggers."""
-
-    actor: str | None = None
-    correlation_id: str | None = None
-    causation_id: str | None = None
-
-
-class _Shared:
-    """Frozen records are shared, not copied, when eventsourcing deep-copies a cached
-    aggregate: copying every chunk of a long meeting on each command would make appends
-    slower as meetings grow. Their nested dicts are never mutated after creation."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self
-
-
-@dataclass(frozen=True)
-class ChunkRecord(_Shared):
-    seq: int
-    version: int
-    sha256: str
-    blob_key: str
-    byte_length: int
-    codec: str
-    sample_rate: int
-    channels: int
-    duration_sec: float
-    idempotency_key: str | None
-    speaker_hint: str | None
-
-
-@dataclass(frozen=True)
-class ChunkOutcome:
-    """What a chunk command answers, the same for the original and every duplicate."""
-
-    meeting_id: str
-    seq: int
-    idempotency_key: str | None
-    blob_key: str
-    sha256: str
-    version: int
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class StartOutcome:
-    meeting_id: str
-    status: str
-    version: int
-    created: bool
-
-
-@dataclass(frozen=True)
-class FinishOutcome:
-    meeting_id: str
-    status: str
-    version: int
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class Transcription(_Shared):
-    version: int
-    input_version: int
-    seqs: tuple[int, ...]
-    segments: tuple[Segment, ...]
-    final: bool
-    model: str
-    language: str
-
-
-@dataclass(frozen=True)
-class Enhancement(_Shared):
-    version: int
-    input_version: int
-    text: str
-    segments: tuple[dict[str, Any], ...]
-    final: bool
-    pii_masked: bool
-
-
-@dataclass(frozen=True)
-class Report(_Shared):
-    version: int
-    input_version: int
-    report: dict[str, Any]
-    final: bool
-
-
-@dataclass(frozen=True)
-class Rejection(_Shared):
-    seq: int
-    version: int
-    input_version: int
-    code: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Failure(_Shared):
-    stage: str
-    version: int
-    input_version: int
-    code: str
-    reason: str
-    attempts: int
-
-
-@dataclass
-class _Results:
-    """Everything the pipeline recorded, in version order."""
-
-    transcriptions: list[Transcription] = field(default_factory=list)
-    enhancements: list[Enhancement] = field(default_factory=list)
-    reports: list[Report] = field(default_factory=list)
-    rejections: dict[int, Rejection] = field(default_factory=dict)
-    failures: list[Failure] = field(default_factory=list)
-    done: set[tuple[str, int]] = field(default_factory=set)
 
 
 class Meeting(Aggregate):
     """One interview. Its id is derived from the meeting id (see ``create_id``)."""
 
-    class Event(Aggregate.Event):
-        """Metadata carried by every meeting event (besides originator id/version/time)."""
-
-        meeting_id: str
-        actor: str | None
-        correlation_id: str | None
-        causation_id: str | None
-
-        @property
-        def event_id(self) -> uuid.UUID:
-            """Deterministic, so a replay or a republish names the event the same way."""
-            return uuid.uuid5(self.originator_id, str(self.originator_version))
-
-        def mutate(self, aggregate: Any) -> Any:
-            meeting = cast("Meeting", super().mutate(aggregate))
-            meeting._event_kinds[self.originator_version] = type(self).__name__
-            return meeting
-
-    class Started(Event, Aggregate.Created):
-        mode: str
-        language: str
-        consent: str
-        context: dict[str, Any]
-        recipients: list[str]
-        tenant: str | None = None
-        """Who owns the meeting when the front door is multi-tenant; None = nobody in
-        particular (events stored before the field existed read as None)."""
-
-    class ChunkReceived(Event):
-        seq: int
-        idempotency_key: str | None
-        blob_key: str
-        sha256: str
-        byte_length: int
-        codec: str
-        sample_rate: int
-        channels: int
-        duration_sec: float
-        speaker_hint: str | None
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.chunks[self.seq] = ChunkRecord(
-                seq=self.seq,
-                version=self.originator_version,
-                sha256=self.sha256,
-                blob_key=self.blob_key,
-                byte_length=self.byte_length,
-                codec=self.codec,
-                sample_rate=self.sample_rate,
-                channels=self.channels,
-                duration_sec=self.duration_sec,
-                idempotency_key=self.idempotency_key,
-                speaker_hint=self.speaker_hint,
-            )
-            if self.idempotency_key is not None:
-                meeting.idempotency_keys[self.idempotency_key] = self.seq
-            if meeting.status == Status.QUEUED:
-                meeting.status = Status.PROCESSING
-
-    class ChunkRejected(Event):
-        """The transcriber could not use an accepted chunk (undecodable, empty, ...)."""
-
-        seq: int
-        input_version: int
-        code: str
-        reason: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.results.rejections[self.seq] = Rejection(
-                self.seq, self.originator_version, self.input_version, self.code, self.reason
-            )
-            meeting.results.done.add((TRANSCRIBE, self.input_version))
-
-    class ProcessingFailed(Event):
-        """A stage gave up on an input after ``attempts`` tries (it is dead-lettered)."""
-
-        stage: str
-        input_version: int
-        code: str
-        reason: str
-        attempts: int
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.results.failures.append(
-                Failure(
-                    self.stage,
-                    self.originator_version,
-                    self.input_version,
-                    self.code,
-                    self.reason,
-                    self.attempts,
-                )
-            )
-
-    class Transcribed(Event):
-        input_version: int
-        seqs: list[int]
-        segments: list[Segment]
-        final: bool
-        model: str
-        language: str
-        audio_sec: float
-        processing_sec: float
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.results.transcriptions.append(
-                Transcription(
-                    version=self.originator_version,
-                    input_version=self.input_version,
-                    seqs=tuple(self.seqs),
-                    segments=tuple(self.segments),
-                    final=self.final,
-                    model=self.model,
-                    language=self.language,
-                )
-            )
-            meeting.results.done.add((TRANSCRIBE, self.input_version))
-
-    class Enhanced(Event):
-        input_version: int
-        text: str
-        segments: list[dict[str, Any]]
-        final: bool
-        pii_masked: bool
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.results.enhancements.append(
-                Enhancement(
-                    self.originator_version,
-                    self.input_version,
-                    self.text,
-                    tuple(self.segments),
-                    self.final,
-                    self.pii_masked,
-                )
-            )
-            meeting.results.done.add((ENHANCE, self.input_version))
-
-    class Reported(Event):
-        input_version: int
-        report: dict[str, Any]
-        final: bool
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.results.reports.append(
-                Report(self.originator_version, self.input_version, self.report, self.final)
-            )
-            meeting.results.done.add((REPORT, self.input_version))
-            if self.final:
-                meeting.status = Status.DONE
-
-    class Finished(Event):
-        reason: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.finished_version = self.originator_version
-            meeting.status = Status.FINALIZING
-
-    # ------------------------------------------------------------------ connector session
-    # The platform connector's lifecycle (domain/connector.py). Every transition is an event.
-
-    class ConnectorRequested(Event):
-        provider: str
-        participants: list[str]
-        language: str | None
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = ConnectorSession.requested(
-                self.provider,
-                tuple(self.participants),
-                self.language,
-                self.timestamp,
-                meeting.connector,
-            )
-
-    class ConnectorJoining(Event):
-        provider: str
-        attempt: int
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().joining(self.timestamp)
-
-    class ConnectorConnected(Event):
-        provider: str
-        cursor: int
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().connected_now(self.timestamp)
-
-    class ConnectorHeartbeat(Event):
-        """The platform answered a live-audio pull; ``chunks`` new chunks (possibly none)
-        were handed to the chunk path and the next pull starts at ``cursor``."""
-
-        provider: str
-        cursor: int
-        chunks: int
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().progressed(
-                self.cursor, self.chunks, self.timestamp
-            )
-
-    class ConnectorInterrupted(Event):
-        """Not connected though it should be: dropped stream, stale session, or a join
-        attempt that failed with an error worth retrying."""
-
-        provider: str
-        stage: str
-        error_kind: str
-        message: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().interrupted(
-                self.stage, self.error_kind, self.message, self.timestamp
-            )
-
-    class ConnectorLeaving(Event):
-        provider: str
-        reason: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().leaving(self.timestamp)
-
-    class ConnectorLeft(Event):
-        provider: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().left(self.timestamp)
-
-    class ConnectorFailed(Event):
-        provider: str
-        stage: str
-        error_kind: str
-        message: str
-
-        def apply(self, meeting: Meeting) -> None:
-            meeting.connector = meeting.require_connector().failed(
-                self.stage, self.error_kind, self.message, self.timestamp
-            )
+    # The events, their fields and apply rules are in events.py; declared here, they are the
+    # aggregate's own (Meeting.Started, ...) and keep the topics stores hold them under.
+    # fmt: off
+    class Event(MeetingEvent): ...
+    class Started(events.Started, Event): ...
+    class ChunkReceived(events.ChunkReceived, Event): ...
+    class ChunkRejected(events.ChunkRejected, Event): ...
+    class ProcessingFailed(events.ProcessingFailed, Event): ...
+    class Transcribed(events.Transcribed, Event): ...
+    class Enhanced(events.Enhanced, Event): ...
+    class Reported(events.Reported, Event): ...
+    class Finished(events.Finished, Event): ...
+    class ConnectorRequested(events.ConnectorRequested, Event): ...
+    class ConnectorJoining(events.ConnectorJoining, Event): ...
+    class ConnectorConnected(events.ConnectorConnected, Event): ...
+    class ConnectorHeartbeat(events.ConnectorHeartbeat, Event): ...
+    class ConnectorInterrupted(events.ConnectorInterrupted, Event): ...
+    class ConnectorLeaving(events.ConnectorLeaving, Event): ...
+    class ConnectorLeft(events.ConnectorLeft, Event): ...
+    class ConnectorFailed(events.ConnectorFailed, Event): ...
+    # fmt: on
 
     # ------------------------------------------------------------------ creation
 
@@ -446,7 +100,7 @@ class Meeting(Aggregate):
         causation_id: str | None,
         tenant: str | None = None,
     ) -> None:
-        self._event_kinds: dict[int, str] = {}
+        self.event_kinds: dict[int, str] = {}
         self.meeting_id = meeting_id
         self.mode = mode
         self.language = language
@@ -458,7 +112,7 @@ class Meeting(Aggregate):
         self.status = Status.QUEUED
         self.chunks: dict[int, ChunkRecord] = {}
         self.idempotency_keys: dict[str, int] = {}
-        self.results = _Results()
+        self.results = Results()
         self.finished_version: int | None = None
         self.connector: ConnectorSession | None = None
 
@@ -483,10 +137,14 @@ class Meeting(Aggregate):
             meeting_id=meeting_id,
             **settings,
             tenant=tenant,
-            **_meta_kwargs(meta),
+            **meta.event_fields(),
         )
 
-    # ------------------------------------------------------------------ commands
+    def _record(self, event_class: type[MeetingEvent], meta: EventMeta, **fields: Any) -> None:
+        """Trigger one event: the command's ``fields`` plus the meeting id and ``meta``."""
+        self.trigger_event(event_class, meeting_id=self.meeting_id, **meta.event_fields(), **fields)
+
+    # ------------------------------------------------------------------ start and chunks
 
     @property
     def is_finished(self) -> bool:
@@ -559,9 +217,9 @@ class Meeting(Aggregate):
                 "meeting is finished; no more chunks", meeting_id=self.meeting_id
             )
 
-        self.trigger_event(
+        self._record(
             self.ChunkReceived,
-            meeting_id=self.meeting_id,
+            meta,
             seq=seq,
             idempotency_key=idempotency_key,
             blob_key=chunk_blob_key(self.meeting_id, seq, sha256, audio_format.codec),
@@ -572,7 +230,6 @@ class Meeting(Aggregate):
             channels=audio_format.channels,
             duration_sec=duration_sec,
             speaker_hint=speaker_hint,
-            **_meta_kwargs(meta),
         )
         return self._chunk_outcome(self.chunks[seq], duplicate=False)
 
@@ -614,10 +271,11 @@ class Meeting(Aggregate):
     def finish(self, *, reason: str = "client", meta: EventMeta = EventMeta()) -> FinishOutcome:
         if self.finished_version is not None:
             return FinishOutcome(self.meeting_id, self.status, self.finished_version, True)
-        self.trigger_event(
-            self.Finished, meeting_id=self.meeting_id, reason=reason, **_meta_kwargs(meta)
-        )
+        self._record(self.Finished, meta, reason=reason)
         return FinishOutcome(self.meeting_id, self.status, self.version, duplicate=False)
+
+    # ------------------------------------------------------------------ stage results
+    # Each returns False, changing nothing, when that input already has its result.
 
     def record_transcript(
         self,
@@ -632,10 +290,7 @@ class Meeting(Aggregate):
         processing_sec: float,
         meta: EventMeta = EventMeta(),
     ) -> bool:
-        """Record a transcription of the chunk (draft) or of the finished meeting (final).
-
-        Returns False, changing nothing, when that input already has a result.
-        """
+        """Record a transcription of the chunk (draft) or of the finished meeting (final)."""
         if (TRANSCRIBE, input_version) in self.results.done:
             return False
         self._require_input(input_version, "Finished" if final else "ChunkReceived")
@@ -643,9 +298,9 @@ class Meeting(Aggregate):
         if unknown:
             raise InvalidCommandError("transcript covers seqs never received", seqs=unknown)
         validate_segments(segments)
-        self.trigger_event(
+        self._record(
             self.Transcribed,
-            meeting_id=self.meeting_id,
+            meta,
             input_version=input_version,
             seqs=sorted(seqs),
             segments=segments,
@@ -654,7 +309,6 @@ class Meeting(Aggregate):
             language=language,
             audio_sec=audio_sec,
             processing_sec=processing_sec,
-            **_meta_kwargs(meta),
         )
         return True
 
@@ -665,14 +319,8 @@ class Meeting(Aggregate):
             return False
         self._require_input(input_version, "ChunkReceived")
         seq = next(c.seq for c in self.chunks.values() if c.version == input_version)
-        self.trigger_event(
-            self.ChunkRejected,
-            meeting_id=self.meeting_id,
-            seq=seq,
-            input_version=input_version,
-            code=code,
-            reason=reason,
-            **_meta_kwargs(meta),
+        self._record(
+            self.ChunkRejected, meta, seq=seq, input_version=input_version, code=code, reason=reason
         )
         return True
 
@@ -689,15 +337,14 @@ class Meeting(Aggregate):
         if (ENHANCE, input_version) in self.results.done:
             return False
         self._require_input(input_version, "Transcribed")
-        self.trigger_event(
+        self._record(
             self.Enhanced,
-            meeting_id=self.meeting_id,
+            meta,
             input_version=input_version,
             text=text,
             segments=segments,
             final=final,
             pii_masked=pii_masked,
-            **_meta_kwargs(meta),
         )
         return True
 
@@ -714,14 +361,7 @@ class Meeting(Aggregate):
         self._require_input(input_version, "Enhanced")
         if final and not self.is_finished:
             raise InvalidCommandError("a final report needs a finished meeting")
-        self.trigger_event(
-            self.Reported,
-            meeting_id=self.meeting_id,
-            input_version=input_version,
-            report=report,
-            final=final,
-            **_meta_kwargs(meta),
-        )
+        self._record(self.Reported, meta, input_version=input_version, report=report, final=final)
         return True
 
     def record_failure(
@@ -740,28 +380,28 @@ class Meeting(Aggregate):
             f.stage == stage and f.input_version == input_version for f in self.results.failures
         ):
             return False
-        if input_version not in self._event_kinds:
+        if input_version not in self.event_kinds:
             raise InvalidCommandError("input_version is not an event of this meeting")
-        self.trigger_event(
+        self._record(
             self.ProcessingFailed,
-            meeting_id=self.meeting_id,
+            meta,
             stage=stage,
             input_version=input_version,
             code=code,
             reason=reason,
             attempts=attempts,
-            **_meta_kwargs(meta),
         )
         return True
 
     def _require_input(self, input_version: int, kind: str) -> None:
-        if self._event_kinds.get(input_version) != kind:
+        if self.event_kinds.get(input_version) != kind:
             raise InvalidCommandError(
                 f"input_version must be the version of a {kind} event of this meeting",
                 input_version=input_version,
             )
 
-    # ------------------------------------------------------------------ connector commands
+    # ------------------------------------------------------------------ connector session
+    # The platform connector's lifecycle (connector.py). Every transition is an event.
 
     def require_connector(self) -> ConnectorSession:
         if self.connector is None:
@@ -799,13 +439,12 @@ class Meeting(Aggregate):
         people = list(participants or [])
         if not all(isinstance(p, str) for p in people):
             raise InvalidCommandError("participants must be a list of strings")
-        self.trigger_event(
+        self._record(
             self.ConnectorRequested,
-            meeting_id=self.meeting_id,
+            meta,
             provider=provider,
             participants=people,
             language=language or self.language,
-            **_meta_kwargs(meta),
         )
         return True
 
@@ -815,23 +454,14 @@ class Meeting(Aggregate):
         a worker that died (the caller judges it abandoned). Returns the attempt number."""
         allowed = JOINABLE_STATES | {SessionState.JOINING} if reclaim else JOINABLE_STATES
         session = self._require_connector_state("join", allowed)
-        self.trigger_event(
-            self.ConnectorJoining,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            attempt=session.attempts + 1,
-            **_meta_kwargs(meta),
-        )
-        return session.attempts + 1
+        attempt = session.attempts + 1
+        self._record(self.ConnectorJoining, meta, provider=session.provider, attempt=attempt)
+        return attempt
 
     def connector_connected(self, *, meta: EventMeta = EventMeta()) -> None:
         session = self._require_connector_state("connect", frozenset({SessionState.JOINING}))
-        self.trigger_event(
-            self.ConnectorConnected,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            cursor=session.cursor,
-            **_meta_kwargs(meta),
+        self._record(
+            self.ConnectorConnected, meta, provider=session.provider, cursor=session.cursor
         )
 
     def record_connector_progress(
@@ -844,13 +474,8 @@ class Meeting(Aggregate):
             raise InvalidCommandError(
                 "the live-audio cursor only moves forward", cursor=cursor, current=session.cursor
             )
-        self.trigger_event(
-            self.ConnectorHeartbeat,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            cursor=cursor,
-            chunks=chunks,
-            **_meta_kwargs(meta),
+        self._record(
+            self.ConnectorHeartbeat, meta, provider=session.provider, cursor=cursor, chunks=chunks
         )
 
     def interrupt_connector(
@@ -860,28 +485,30 @@ class Meeting(Aggregate):
             "reconnect",
             frozenset({SessionState.JOINING, SessionState.CONNECTED, SessionState.RECONNECTING}),
         )
-        self.trigger_event(
-            self.ConnectorInterrupted,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            stage=stage,
-            error_kind=error_kind,
-            message=message,
-            **_meta_kwargs(meta),
-        )
+        self._record_trouble(self.ConnectorInterrupted, session, stage, error_kind, message, meta)
 
     def fail_connector(
         self, *, stage: str, error_kind: str, message: str, meta: EventMeta = EventMeta()
     ) -> None:
         session = self._require_connector_state("fail", ACTIVE_STATES)
-        self.trigger_event(
-            self.ConnectorFailed,
-            meeting_id=self.meeting_id,
+        self._record_trouble(self.ConnectorFailed, session, stage, error_kind, message, meta)
+
+    def _record_trouble(
+        self,
+        event_class: type[events.ConnectorTrouble],
+        session: ConnectorSession,
+        stage: str,
+        error_kind: str,
+        message: str,
+        meta: EventMeta,
+    ) -> None:
+        self._record(
+            event_class,
+            meta,
             provider=session.provider,
             stage=stage,
             error_kind=error_kind,
             message=message,
-            **_meta_kwargs(meta),
         )
 
     def begin_connector_leave(self, *, reason: str, meta: EventMeta = EventMeta()) -> bool:
@@ -889,28 +516,17 @@ class Meeting(Aggregate):
         session = self.require_connector()
         if not session.active or session.state == SessionState.LEAVING:
             return False
-        self.trigger_event(
-            self.ConnectorLeaving,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            reason=reason,
-            **_meta_kwargs(meta),
-        )
+        self._record(self.ConnectorLeaving, meta, provider=session.provider, reason=reason)
         return True
 
     def connector_left(self, *, meta: EventMeta = EventMeta()) -> None:
         session = self._require_connector_state("finish leaving", frozenset({SessionState.LEAVING}))
-        self.trigger_event(
-            self.ConnectorLeft,
-            meeting_id=self.meeting_id,
-            provider=session.provider,
-            **_meta_kwargs(meta),
-        )
+        self._record(self.ConnectorLeft, meta, provider=session.provider)
 
     # ------------------------------------------------------------------ queries
 
     def event_kind(self, version: int) -> str | None:
-        return self._event_kinds.get(version)
+        return self.event_kinds.get(version)
 
     def transcript(self) -> list[Segment]:
         """Current segments, in chunk seq order whatever order chunks arrived in."""
@@ -947,42 +563,5 @@ class Meeting(Aggregate):
             "results": self.results,
             "finished_version": self.finished_version,
             "connector": self.connector,
-            "event_kinds": dict(self._event_kinds),
+            "event_kinds": dict(self.event_kinds),
         }
-
-
-def start_settings(
-    mode: str,
-    language: str,
-    consent: str,
-    context: dict[str, Any] | None,
-    recipients: list[str] | None,
-) -> dict[str, Any]:
-    """Validated, normalised start payload (what ``Started`` records)."""
-    if mode not in MODES:
-        raise InvalidCommandError(f"mode must be one of {MODES}", mode=mode)
-    if consent not in CONSENTS:
-        raise InvalidCommandError(f"consent must be one of {CONSENTS}", consent=consent)
-    if not isinstance(language, str) or not 2 <= len(language) <= 16:
-        raise InvalidCommandError("language must be a 2-16 character code", language=language)
-    if context is not None and not isinstance(context, dict):
-        raise InvalidCommandError("context must be an object")
-    if recipients is not None and (
-        not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients)
-    ):
-        raise InvalidCommandError("recipients must be a list of strings")
-    return {
-        "mode": mode,
-        "language": language.lower(),
-        "consent": consent,
-        "context": dict(context or {}),
-        "recipients": list(recipients or []),
-    }
-
-
-def _meta_kwargs(meta: EventMeta) -> dict[str, str | None]:
-    return {
-        "actor": meta.actor,
-        "correlation_id": meta.correlation_id,
-        "causation_id": meta.causation_id,
-    }

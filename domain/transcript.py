@@ -1,19 +1,19 @@
-"""Transcript segments: their shape, validation, and which results are current.
+"""Transcript segments: their shape and the check every recorded segment passes.
 
 A segment is a plain dict (it travels inside events and Avro records unchanged):
 ``segment_id``, ``start_sec``/``end_sec`` on the meeting's timeline, ``text``, ``speaker``
 (or None), ``confidence`` (0..1) and ``words`` with their own timing and probability.
+
+Must not: know about meetings or their results (``results.py`` builds on this module,
+never the other way round).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 from interview_analytics.domain.errors import InvalidCommandError
-
-if TYPE_CHECKING:
-    from interview_analytics.domain.meeting import Transcription
 
 
 class Word(TypedDict):
@@ -55,22 +55,3 @@ def validate_segments(segments: Sequence[Segment]) -> None:
                 raise InvalidCommandError(
                     f"words of segment {index} must have exactly the keys {sorted(_WORD_KEYS)}"
                 )
-
-
-def current_transcriptions(
-    transcriptions: Sequence[Transcription],
-) -> list[Transcription]:
-    """The results that make up the transcript now, ordered by the first seq they cover.
-
-    Final results (the settled pass after finish) replace every draft. Among drafts, a
-    later result that covers all the seqs of an earlier one replaces it (a rolling buffer
-    re-transcribes recent chunks with more context).
-    """
-    finals = [t for t in transcriptions if t.final]
-    pool = finals or list(transcriptions)
-    current = [
-        t
-        for i, t in enumerate(pool)
-        if not any(set(t.seqs) <= set(later.seqs) for later in pool[i + 1 :])
-    ]
-    return sorted(current, key=lambda t: (min(t.seqs, default=-1), t.version))

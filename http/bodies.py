@@ -17,7 +17,8 @@ from interview_analytics.domain.audio import (
     PCM,
     SUPPORTED_CODECS,
 )
-from interview_analytics.domain.meeting import CONSENTS, MAX_IDEMPOTENCY_KEY_LENGTH, MODES, Status
+from interview_analytics.domain.lifecycle import CONSENTS, MODES, Status
+from interview_analytics.domain.meeting import MAX_IDEMPOTENCY_KEY_LENGTH
 from interview_analytics.http.fields import Field, Spec
 
 API_VERSION = "v1"

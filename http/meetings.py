@@ -34,8 +34,9 @@ from starlette.responses import JSONResponse, Response
 from interview_analytics.domain.application import ReceiveChunk, StartMeeting
 from interview_analytics.domain.audio import AudioFormat
 from interview_analytics.domain.errors import MeetingNotFoundError
+from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import validate_meeting_id
-from interview_analytics.domain.meeting import EventMeta, Meeting
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.http import bodies, views
 from interview_analytics.http.access import request_id_of
 from interview_analytics.http.auth import can_see_meeting

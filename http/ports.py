@@ -20,13 +20,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from interview_analytics.domain.application import ReceiveChunk, StartMeeting
-from interview_analytics.domain.meeting import (
-    ChunkOutcome,
-    EventMeta,
-    FinishOutcome,
-    Meeting,
-    StartOutcome,
-)
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
 
 
 class DependencyUnavailableError(Exception):

@@ -14,8 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from interview_analytics.domain.meeting import ChunkOutcome, FinishOutcome, Meeting, StartOutcome
-from interview_analytics.domain.transcript import current_transcriptions
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import (
+    ChunkOutcome,
+    FinishOutcome,
+    StartOutcome,
+    current_transcriptions,
+)
 from interview_analytics.http.bodies import API_VERSION
 
 READ_MODEL = "read_model"

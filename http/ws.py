@@ -44,8 +44,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 from interview_analytics.domain.application import ReceiveChunk
 from interview_analytics.domain.audio import AudioFormat
 from interview_analytics.domain.errors import DomainError, InvalidAudioError
+from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import validate_meeting_id
-from interview_analytics.domain.meeting import EventMeta, Meeting
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.http import bodies, views
 from interview_analytics.http.access import Access, authorize, request_id_of
 from interview_analytics.http.deps import ApiDependencies, deps_of

@@ -39,13 +39,9 @@ from starlette.applications import Starlette
 from interview_analytics.connectors.sberjazz.sessions import SessionManager
 from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
 from interview_analytics.domain.audio import PCM, AudioFormat
-from interview_analytics.domain.meeting import (
-    ChunkOutcome,
-    EventMeta,
-    FinishOutcome,
-    Meeting,
-    StartOutcome,
-)
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
 from interview_analytics.http.app import create_app
 from interview_analytics.http.audit import AuditSink
 from interview_analytics.http.deps import ApiDependencies, ApiLimits

@@ -17,7 +17,8 @@ from concurrent.futures import Future
 
 from interview_analytics.domain.application import Meetings, ReceiveChunk
 from interview_analytics.domain.errors import DomainError
-from interview_analytics.domain.meeting import ChunkOutcome, EventMeta
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.results import ChunkOutcome
 
 _STOP = object()
 

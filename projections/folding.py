@@ -21,8 +21,8 @@ from typing import cast
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.ids import meeting_aggregate_id
-from interview_analytics.domain.meeting import Meeting, Transcription
-from interview_analytics.domain.transcript import current_transcriptions
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import Transcription, current_transcriptions
 
 Load = Callable[[str, int], Iterable[Meeting.Event]]
 """``load(meeting_id, version)``: the meeting's events 1..version, in order."""

@@ -13,7 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from interview_analytics.domain.meeting import Meeting, Transcription
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import Transcription
 from interview_analytics.domain.transcript import Segment
 from interview_analytics.projections.folding import MeetingState
 

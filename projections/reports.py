@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from interview_analytics.domain.meeting import Report
+from interview_analytics.domain.results import Report
 from interview_analytics.projections.folding import MeetingState
 from interview_analytics.projections.meetings import dumps
 

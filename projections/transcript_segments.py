@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from interview_analytics.domain.meeting import Enhancement, Transcription
+from interview_analytics.domain.results import Enhancement, Transcription
 from interview_analytics.domain.transcript import Segment
 from interview_analytics.projections.folding import MeetingState
 from interview_analytics.projections.meetings import dumps

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.errors import DomainError
-from interview_analytics.domain.meeting import EventMeta
+from interview_analytics.domain.events import EventMeta
 from interview_analytics.streams.contract import ContractError, Envelope, EventCodec
 from interview_analytics.streams.dead_letters import (
     FAILED,

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from interview_analytics.domain.audio import BlobStore
-from interview_analytics.domain.meeting import ChunkRecord, Meeting
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import ChunkRecord
 from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
 from interview_analytics.streams.audio import (
     SAMPLE_RATE,

@@ -40,7 +40,8 @@ from interview_analytics.domain.errors import (
     DomainError,
     MeetingFinishedError,
 )
-from interview_analytics.domain.meeting import ChunkOutcome, EventMeta
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.results import ChunkOutcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

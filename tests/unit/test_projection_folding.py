@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.meeting import Meeting, Transcription
-from interview_analytics.domain.transcript import current_transcriptions
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import Transcription, current_transcriptions
 from interview_analytics.projections.folding import (
     FoldingError,
     MeetingFolder,

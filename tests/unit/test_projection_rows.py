@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.meeting import Meeting, Report
+from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.results import Report
 from interview_analytics.projections import meetings, reports, transcript_segments
 from interview_analytics.projections.dead_letters import (
     dead_letter_row,

@@ -7,16 +7,19 @@ pageable, and the relay's position is durable.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.ids import meeting_aggregate_id
 from interview_analytics.domain.meeting import Meeting
-from tests.factories import chunk, start, unique_meeting_id
+from tests.factories import chunk, segment, start, unique_meeting_id
 
 OpenApp = Callable[[str], Meetings]
 
@@ -116,6 +119,90 @@ def test_notification_log_is_ordered_and_pageable(store_url: str, meetings_on: O
     assert isinstance(events[0], Meeting.Started)
 
 
+# Events as stores written before the classes moved to domain/events.py hold them (they were
+# defined nested on Meeting in domain/meeting.py): topic ``...domain.meeting:Meeting.<Name>``
+# and the JSON state eventsourcing wrote (originator id and version have columns of their own).
+OLD = "interview_analytics.domain.meeting:Meeting"
+_AT = {"_type_": "datetime_iso", "_data_": "2025-03-01T10:00:00+00:00"}
+_META = {"actor": "alice", "correlation_id": "req-1", "causation_id": None}
+# fmt: off
+_CHUNK = {"blob_key": "k", "byte_length": 3200, "codec": "pcm", "sample_rate": 16000,
+          "channels": 1, "duration_sec": 0.1, "idempotency_key": None, "speaker_hint": None}
+_SEGMENT = segment(0.0, 0.1, "hello")
+_TROUBLE = {"provider": "sberjazz", "stage": "pull", "error_kind": "timeout", "message": "slow"}
+OLD_STREAM: list[tuple[str, dict[str, Any]]] = [
+    ("Started", {"originator_topic": OLD, "mode": "realtime", "language": "en",
+                 "consent": "unknown", "context": {}, "recipients": []}),  # no tenant yet
+    ("ConnectorRequested", {"provider": "sberjazz", "participants": [], "language": "en"}),
+    ("ConnectorJoining", {"provider": "sberjazz", "attempt": 1}),
+    ("ConnectorConnected", {"provider": "sberjazz", "cursor": 0}),
+    ("ChunkReceived", {"seq": 0, "sha256": "0" * 64, **_CHUNK}),
+    ("ConnectorHeartbeat", {"provider": "sberjazz", "cursor": 1, "chunks": 1}),
+    ("ConnectorInterrupted", _TROUBLE),
+    ("ChunkReceived", {"seq": 1, "sha256": "1" * 64, **_CHUNK}),
+    ("Transcribed", {"input_version": 5, "seqs": [0], "segments": [_SEGMENT], "final": False,
+                     "model": "m", "language": "en", "audio_sec": 0.1, "processing_sec": 0.01}),
+    ("ChunkRejected", {"seq": 1, "input_version": 8, "code": "undecodable_audio", "reason": "x"}),
+    ("Enhanced", {"input_version": 9, "text": "Hello.", "segments": [], "final": False,
+                  "pii_masked": False}),
+    ("Reported", {"input_version": 11, "report": {"summary": "s"}, "final": False}),
+    ("ProcessingFailed", {"stage": "report", "input_version": 9, "code": "timeout",
+                          "reason": "slow", "attempts": 3}),
+    ("ConnectorLeaving", {"provider": "sberjazz", "reason": "done"}),
+    ("ConnectorLeft", {"provider": "sberjazz"}),
+    ("ConnectorRequested", {"provider": "sberjazz", "participants": ["bot"], "language": "ru"}),
+    ("ConnectorFailed", {**_TROUBLE, "stage": "join", "error_kind": "auth"}),
+    ("Finished", {"reason": "client"}),
+]
+# fmt: on
+
+
+def test_events_stored_under_the_first_topics_still_load(
+    store_url: str, meetings_on: OpenApp
+) -> None:
+    meeting_id = unique_meeting_id()
+    aggregate_id = meeting_aggregate_id(meeting_id)
+    app = meetings_on(store_url)
+    app.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=aggregate_id,
+                originator_version=version,
+                topic=f"{OLD}.{name}",
+                state=json.dumps(
+                    {"timestamp": _AT, "meeting_id": meeting_id, **_META, **state}
+                ).encode(),
+            )
+            for version, (name, state) in enumerate(OLD_STREAM, start=1)
+        ]
+    )
+
+    meeting = meetings_on(store_url).get(meeting_id)
+    assert {meeting.event_kind(v) for v in range(1, 19)} == {name for name, _ in OLD_STREAM}
+    assert len(set(meeting.event_kinds.values())) == 16  # every event type there is
+    assert (meeting.status, meeting.version, meeting.finished_version) == ("finalizing", 18, 18)
+    assert (meeting.tenant, meeting.started_by) == (None, "alice")
+    assert sorted(meeting.chunks) == [0, 1]
+    assert meeting.raw_transcript() == "hello"
+    assert [r.seq for r in meeting.results.rejections.values()] == [1]
+    assert meeting.latest_report() is not None
+    assert [f.code for f in meeting.results.failures] == ["timeout"]
+    assert meeting.connector is not None
+    assert (meeting.connector.state, meeting.connector.cursor) == ("failed", 1)
+    assert meeting.connector.participants == ("bot",)
+
+    # What is written now goes under the same topics, and the stream reads as one.
+    app.record_transcript(
+        meeting_id, input_version=18, seqs=[0], segments=[_SEGMENT], final=True,
+        model="m", language="en", audio_sec=0.1, processing_sec=0.01,
+    )  # fmt: skip
+    stored = app.recorder.select_events(aggregate_id)
+    assert [e.topic for e in stored] == [f"{OLD}.{name}" for name, _ in OLD_STREAM] + [
+        f"{OLD}.Transcribed"
+    ]
+    assert [type(e) for e in app.stream(meeting_id)][-2:] == [Meeting.Finished, Meeting.Transcribed]
+
+
 def test_relay_position_is_durable_per_name(store_url: str, meetings_on: OpenApp) -> None:
     tracking = meetings_on(store_url).factory.tracking_recorder()
     assert tracking.max_tracking_id("relay:meeting-events@a") is None
@@ -194,7 +281,7 @@ def test_group_commit_answers_each_caller_as_receive_chunk_would(
 def test_a_batch_that_loses_a_race_falls_back_to_single_commands(
     store_url: str, meetings_on: OpenApp
 ) -> None:
-    from interview_analytics.domain.meeting import EventMeta
+    from interview_analytics.domain.events import EventMeta
 
     app, other = meetings_on(store_url), meetings_on(store_url)
     meeting_id = unique_meeting_id()

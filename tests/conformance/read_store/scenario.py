@@ -15,7 +15,8 @@ from pathlib import Path
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.enhance import enhance
-from interview_analytics.domain.meeting import EventMeta, Meeting
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.report import Rubric, build_report
 from interview_analytics.domain.transcript import Segment
 from interview_analytics.projections.projector import (

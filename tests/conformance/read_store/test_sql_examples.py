@@ -25,7 +25,8 @@ import eventsourcing.domain
 import pytest
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.meeting import EventMeta, Meeting
+from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.projections.dead_letters import dead_letter_row
 from interview_analytics.projections.queue_health import QueueSample, sample_row
 from interview_analytics.projections.store import ReadStore

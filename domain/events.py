@@ -1,0 +1,333 @@
+"""The facts on a meeting's stream, and how each one changes the meeting.
+
+Stream: ``Started`` → ``ChunkReceived``* → (``Transcribed`` | ``ChunkRejected``)* →
+``Enhanced``* → ``Reported``* → ``Finished`` → final ``Transcribed``/``Enhanced``/``Reported``.
+``ProcessingFailed`` records a stage that gave up on an input. ``Connector*`` events record
+the platform connector's session for a live meeting (its rules in ``connector.py``); the
+audio it pulls arrives as ordinary ``ChunkReceived`` events.
+
+The aggregate declares each of them as its own nested event class
+(``class Started(events.Started, Event): ...`` in ``meeting.py``), and those are the classes
+everyone names, stores and reads: ``Meeting.Started``, ``Meeting.ChunkReceived``, ... Their
+eventsourcing topics (``interview_analytics.domain.meeting:Meeting.<Name>``) are the ones
+stores hold from before the fields and rules moved here. Trigger only the ``Meeting.*``
+classes: one of these would be stored under a topic of this module.
+Each ``apply`` is the only code that changes the meeting, so replaying stored events
+rebuilds exactly the live state.
+
+Must not: check rules or refuse anything (the commands in ``meeting.py`` do, before an
+event exists), read a clock other than the event's own timestamp, or import the aggregate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from eventsourcing.domain import Aggregate
+
+from interview_analytics.domain.connector import ConnectorSession
+from interview_analytics.domain.lifecycle import Status
+from interview_analytics.domain.results import (
+    ENHANCE,
+    REPORT,
+    TRANSCRIBE,
+    ChunkRecord,
+    Enhancement,
+    Failure,
+    Rejection,
+    Report,
+    Results,
+    Transcription,
+)
+from interview_analytics.domain.transcript import Segment
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Who asked and why: copied onto every event a command triggers."""
+
+    actor: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def event_fields(self) -> dict[str, str | None]:
+        """The fields every meeting event records this metadata in."""
+        return {
+            "actor": self.actor,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+        }
+
+
+class MeetingState(Protocol):
+    """The part of the aggregate that events change (``Meeting`` is the one implementation)."""
+
+    status: str
+    chunks: dict[int, ChunkRecord]
+    idempotency_keys: dict[str, int]
+    results: Results
+    finished_version: int | None
+    connector: ConnectorSession | None
+    event_kinds: dict[int, str]
+    """The event class name of every version so far."""
+
+    def require_connector(self) -> ConnectorSession: ...
+
+
+class MeetingEvent(Aggregate.Event):
+    """What every meeting event carries besides originator id, version and timestamp."""
+
+    meeting_id: str
+    actor: str | None
+    correlation_id: str | None
+    causation_id: str | None
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        """Deterministic, so a replay or a republish names the event the same way."""
+        return uuid.uuid5(self.originator_id, str(self.originator_version))
+
+    def mutate(self, aggregate: Any) -> Any:
+        meeting = cast(MeetingState, super().mutate(aggregate))
+        meeting.event_kinds[self.originator_version] = type(self).__name__
+        return meeting
+
+
+class Started(MeetingEvent, Aggregate.Created):
+    mode: str
+    language: str
+    consent: str
+    context: dict[str, Any]
+    recipients: list[str]
+    tenant: str | None = None
+    """Who owns the meeting when the front door is multi-tenant; None = nobody in
+    particular (events stored before the field existed read as None)."""
+
+
+class ChunkReceived(MeetingEvent):
+    seq: int
+    idempotency_key: str | None
+    blob_key: str
+    sha256: str
+    byte_length: int
+    codec: str
+    sample_rate: int
+    channels: int
+    duration_sec: float
+    speaker_hint: str | None
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.chunks[self.seq] = ChunkRecord(
+            seq=self.seq,
+            version=self.originator_version,
+            sha256=self.sha256,
+            blob_key=self.blob_key,
+            byte_length=self.byte_length,
+            codec=self.codec,
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+            duration_sec=self.duration_sec,
+            idempotency_key=self.idempotency_key,
+            speaker_hint=self.speaker_hint,
+        )
+        if self.idempotency_key is not None:
+            meeting.idempotency_keys[self.idempotency_key] = self.seq
+        if meeting.status == Status.QUEUED:
+            meeting.status = Status.PROCESSING
+
+
+class ChunkRejected(MeetingEvent):
+    """The transcriber could not use an accepted chunk (undecodable, empty, ...)."""
+
+    seq: int
+    input_version: int
+    code: str
+    reason: str
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.results.rejections[self.seq] = Rejection(
+            self.seq, self.originator_version, self.input_version, self.code, self.reason
+        )
+        meeting.results.done.add((TRANSCRIBE, self.input_version))
+
+
+class ProcessingFailed(MeetingEvent):
+    """A stage gave up on an input after ``attempts`` tries (it is dead-lettered)."""
+
+    stage: str
+    input_version: int
+    code: str
+    reason: str
+    attempts: int
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.results.failures.append(
+            Failure(
+                self.stage,
+                self.originator_version,
+                self.input_version,
+                self.code,
+                self.reason,
+                self.attempts,
+            )
+        )
+
+
+class Transcribed(MeetingEvent):
+    input_version: int
+    seqs: list[int]
+    segments: list[Segment]
+    final: bool
+    model: str
+    language: str
+    audio_sec: float
+    processing_sec: float
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.results.transcriptions.append(
+            Transcription(
+                version=self.originator_version,
+                input_version=self.input_version,
+                seqs=tuple(self.seqs),
+                segments=tuple(self.segments),
+                final=self.final,
+                model=self.model,
+                language=self.language,
+            )
+        )
+        meeting.results.done.add((TRANSCRIBE, self.input_version))
+
+
+class Enhanced(MeetingEvent):
+    input_version: int
+    text: str
+    segments: list[dict[str, Any]]
+    final: bool
+    pii_masked: bool
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.results.enhancements.append(
+            Enhancement(
+                self.originator_version,
+                self.input_version,
+                self.text,
+                tuple(self.segments),
+                self.final,
+                self.pii_masked,
+            )
+        )
+        meeting.results.done.add((ENHANCE, self.input_version))
+
+
+class Reported(MeetingEvent):
+    input_version: int
+    report: dict[str, Any]
+    final: bool
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.results.reports.append(
+            Report(self.originator_version, self.input_version, self.report, self.final)
+        )
+        meeting.results.done.add((REPORT, self.input_version))
+        if self.final:
+            meeting.status = Status.DONE
+
+
+class Finished(MeetingEvent):
+    reason: str
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.finished_version = self.originator_version
+        meeting.status = Status.FINALIZING
+
+
+# ---------------------------------------------------------------------- connector session
+# Every transition of the platform connector's session (connector.py) is one event.
+
+
+class ConnectorEvent(MeetingEvent):
+    """A step of the connector session: the session as it was, moved on by this event."""
+
+    provider: str
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.connector = self.moved(meeting.require_connector())
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        raise NotImplementedError
+
+
+class ConnectorRequested(ConnectorEvent):
+    participants: list[str]
+    language: str | None
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.connector = ConnectorSession.requested(
+            self.provider,
+            tuple(self.participants),
+            self.language,
+            self.timestamp,
+            meeting.connector,
+        )
+
+
+class ConnectorJoining(ConnectorEvent):
+    attempt: int
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.joining(self.timestamp)
+
+
+class ConnectorConnected(ConnectorEvent):
+    cursor: int
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.connected_now(self.timestamp)
+
+
+class ConnectorHeartbeat(ConnectorEvent):
+    """The platform answered a live-audio pull; ``chunks`` new chunks (possibly none)
+    were handed to the chunk path and the next pull starts at ``cursor``."""
+
+    cursor: int
+    chunks: int
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.progressed(self.cursor, self.chunks, self.timestamp)
+
+
+class ConnectorTrouble(ConnectorEvent):
+    """Where the session went wrong (``stage``), what kind of error, and its message."""
+
+    stage: str
+    error_kind: str
+    message: str
+
+
+class ConnectorInterrupted(ConnectorTrouble):
+    """Not connected though it should be: dropped stream, stale session, or a join
+    attempt that failed with an error worth retrying."""
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.interrupted(self.stage, self.error_kind, self.message, self.timestamp)
+
+
+class ConnectorLeaving(ConnectorEvent):
+    reason: str
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.leaving(self.timestamp)
+
+
+class ConnectorLeft(ConnectorEvent):
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.left(self.timestamp)
+
+
+class ConnectorFailed(ConnectorTrouble):
+    """Given up: the session stays failed until someone asks the connector to join again."""
+
+    def moved(self, session: ConnectorSession) -> ConnectorSession:
+        return session.failed(self.stage, self.error_kind, self.message, self.timestamp)
