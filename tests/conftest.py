@@ -13,6 +13,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.speech import SpeechRecognizer, WhisperSettings
 from tests.speech import Interview, espeak_available, make_interview
 
@@ -82,6 +83,18 @@ def store_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def blobs(tmp_path: Path) -> FileBlobStore:
     return FileBlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def chdb_read_store(tmp_path: Path) -> Iterator[ReadStore]:
+    """A migrated chDB read store of this test's own, closed after it (chDB hosts one
+    directory per process at a time)."""
+    store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture

@@ -22,6 +22,17 @@ IA = str(Path(sys.executable).with_name("ia"))
 ROLES = ("relay", "transcriber", "enhancer", "reporter")
 
 
+def reap(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for a signalled process; kill it after ``timeout``. Whether it ended by itself."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+    return True
+
+
 class Stack:
     def __init__(self, data_dir: Path, bootstrap_servers: str, **settings: str) -> None:
         self.data_dir = data_dir
@@ -67,11 +78,7 @@ class Stack:
         for process in self.processes.values():
             process.send_signal(signal.SIGTERM)
         for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            reap(process, timeout=20)
         self.processes.clear()
 
     def log_tail(self, lines: int = 30) -> str:

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 import wave
@@ -32,10 +31,10 @@ from websockets.sync.client import connect
 from interview_analytics.ops.embedded import free_port
 from tests.identity_provider import IdentityProvider, unsigned_token
 from tests.speech import PAUSE_SEC, SCRIPT, Interview, espeak_available, make_interview
+from tests.stack import IA, reap
 
 pytestmark = pytest.mark.broker
 
-IA = str(Path(sys.executable).with_name("ia"))
 ROOT = Path(__file__).resolve().parents[2]
 AUDIENCE = "interview-analytics"
 USER_KEY = "user-key-blackbox-000001"
@@ -184,12 +183,7 @@ def stack(
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                pytest.fail(f"ia up did not stop on Ctrl-C in 30 s:\n{running.log_tail()}")
+            assert reap(process, timeout=30), f"no stop on Ctrl-C in 30 s:\n{running.log_tail()}"
             assert process.returncode == 0, f"ia up stopped badly:\n{running.log_tail()}"
 
 
@@ -502,8 +496,10 @@ def post_chunk(http: httpx.Client, meeting_id: str, body: dict[str, Any] | bytes
     return http.post(path, json=body, headers=headers)
 
 
-def error_code(response: httpx.Response) -> str:
-    return str(response.json()["detail"]["code"])
+def assert_refused(response: httpx.Response, status: int, code: str) -> None:
+    """The API refused the request with ``status`` and this error code in its body."""
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]["code"] == code, response.text
 
 
 def test_a_repeated_chunk_is_answered_as_a_duplicate_with_the_same_result(
@@ -531,8 +527,7 @@ def test_the_same_seq_with_other_bytes_is_a_conflict(
     meeting_id = meeting()
     assert post_chunk(http, meeting_id, {"seq": 0, "content_b64": pcm_b64(fill=1)}).is_success
     other = post_chunk(http, meeting_id, {"seq": 0, "content_b64": pcm_b64(fill=2)})
-    assert other.status_code == 409, other.text
-    assert error_code(other) == "chunk_conflict"
+    assert_refused(other, 409, "chunk_conflict")
 
 
 def test_chunks_out_of_order_are_accepted(http: httpx.Client, meeting: Callable[[], str]) -> None:
@@ -552,8 +547,7 @@ def test_an_oversized_chunk_is_413(http: httpx.Client, meeting: Callable[[], str
     just_fits = post_chunk(http, meeting_id, {"seq": 0, "content_b64": pcm_b64(MAX_CHUNK_BYTES)})
     assert just_fits.status_code == 200, just_fits.text
     too_big = post_chunk(http, meeting_id, {"seq": 1, "content_b64": pcm_b64(MAX_CHUNK_BYTES + 2)})
-    assert too_big.status_code == 413, too_big.text
-    assert error_code(too_big) == "chunk_too_large"
+    assert_refused(too_big, 413, "chunk_too_large")
 
 
 def test_malformed_base64_is_400_and_the_key_can_be_retried(
@@ -563,8 +557,7 @@ def test_malformed_base64_is_400_and_the_key_can_be_retried(
     bad = post_chunk(
         http, meeting_id, {"seq": 0, "content_b64": "@@not base64!!", "idempotency_key": "k-r"}
     )
-    assert bad.status_code == 400, bad.text
-    assert error_code(bad) == "bad_base64"
+    assert_refused(bad, 400, "bad_base64")
     retry = post_chunk(
         http, meeting_id, {"seq": 0, "content_b64": pcm_b64(), "idempotency_key": "k-r"}
     )
@@ -575,16 +568,14 @@ def test_malformed_base64_is_400_and_the_key_can_be_retried(
 @pytest.mark.parametrize("body", [b"{not json", b"", b'{"seq": 0, "content_b64": NaN}'])
 def test_malformed_json_is_400(http: httpx.Client, meeting: Callable[[], str], body: bytes) -> None:
     answer = post_chunk(http, meeting(), body)
-    assert answer.status_code == 400, answer.text
-    assert error_code(answer) == "bad_json"
+    assert_refused(answer, 400, "bad_json")
 
 
 def test_a_chunk_for_an_unknown_meeting_is_404(http: httpx.Client) -> None:
     answer = post_chunk(
         http, f"nobody-{uuid.uuid4().hex[:8]}", {"seq": 0, "content_b64": pcm_b64()}
     )
-    assert answer.status_code == 404, answer.text
-    assert error_code(answer) == "meeting_not_found"
+    assert_refused(answer, 404, "meeting_not_found")
 
 
 def test_a_chunk_for_a_finished_meeting_is_409(
@@ -596,8 +587,7 @@ def test_a_chunk_for_a_finished_meeting_is_409(
     )
     assert finished.status_code == 200, finished.text
     late = post_chunk(http, meeting_id, {"seq": 0, "content_b64": pcm_b64()})
-    assert late.status_code == 409, late.text
-    assert error_code(late) == "meeting_finished"
+    assert_refused(late, 409, "meeting_finished")
 
 
 # ---------------------------------------------------------------------- real speech

@@ -12,14 +12,9 @@ from tests.api_stack import ApiHarness
 
 
 @pytest.fixture
-def read_store(tmp_path: Path) -> Iterator[ReadStore]:
-    """A migrated chDB read store of this test's own (chDB: one directory at a time)."""
-    store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.close()
+def read_store(chdb_read_store: ReadStore) -> ReadStore:
+    """A migrated chDB read store of this test's own."""
+    return chdb_read_store
 
 
 @pytest.fixture

@@ -55,10 +55,9 @@ class Server:
         self.thread.join(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SberJazzSimulator, str]]:
-    folder = tmp_path_factory.mktemp("wavs")
-    sim = SberJazzSimulator(
+def two_speakers(folder: Path) -> SberJazzSimulator:
+    """A platform playing 2.5 s of the interviewer, then 2 s of the candidate, at ``SPEED``."""
+    return SberJazzSimulator(
         [
             (write_wav(folder / "a.wav", 2.5, 440), "Interviewer"),
             (write_wav(folder / "b.wav", 2.0, 220), "Candidate"),
@@ -66,6 +65,11 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SberJ
         token=TOKEN,
         speed=SPEED,
     )
+
+
+@pytest.fixture(scope="module")
+def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SberJazzSimulator, str]]:
+    sim = two_speakers(tmp_path_factory.mktemp("wavs"))
     with Server(sim) as base_url:
         yield sim, base_url
 

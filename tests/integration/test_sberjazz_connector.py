@@ -34,9 +34,8 @@ from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.store import ReadStore
 from tests.api_schemas import assert_error, assert_matches
 from tests.api_stack import SERVICE, USER, ApiHarness, bearer
-from tests.integration.test_sberjazz_client import TOKEN, Server, write_wav
+from tests.integration.test_sberjazz_client import SPEED, TOKEN, Server, two_speakers
 
-SPEED = 20.0  # the platform plays 20x faster than real time
 BASE = "/v1/admin/connectors/sberjazz"
 STALE_SEC = 0.6
 PULL_LIMIT = 2
@@ -76,14 +75,7 @@ class Stack:
 
 @pytest.fixture
 async def stack(tmp_path: Path, read_store: ReadStore) -> AsyncIterator[Stack]:
-    sim = SberJazzSimulator(
-        [
-            (write_wav(tmp_path / "a.wav", 2.5, 440), "Interviewer"),
-            (write_wav(tmp_path / "b.wav", 2.0, 220), "Candidate"),
-        ],
-        token=TOKEN,
-        speed=SPEED,
-    )
+    sim = two_speakers(tmp_path)
     with Server(sim) as sim_url:
         harness = ApiHarness(tmp_path, read_store)
         client = SberJazzClient(

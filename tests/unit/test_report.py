@@ -127,6 +127,12 @@ def flag_codes(result: dict[str, Any]) -> list[str]:
     return list(result["risk_flag_codes"])
 
 
+def sole_flag(result: dict[str, Any], code: str) -> tuple[str, list[dict[str, Any]]]:
+    """The one risk flag the report raises, which must be ``code``: its words, its evidence."""
+    assert flag_codes(result) == [code]
+    return result["risk_flags"][0], result["risk_flags_evidence"][0]
+
+
 # --- the rubric ----------------------------------------------------------------------------
 
 
@@ -439,10 +445,9 @@ def test_a_quiet_candidate_is_flagged_with_the_longest_turns_as_evidence() -> No
         turn("Interviewer", 0, 90, "Let me tell you about the company at length. Any questions?"),
         turn("Candidate", 91, 96, "What is the team size?"),
     ]
-    result = report(turns)
-    assert flag_codes(result) == ["candidate_talk_share_low"]
-    assert result["risk_flags"][0] == "The candidate spoke only 5% of the speech time (below 20%)."
-    assert [q["speaker"] for q in result["risk_flags_evidence"][0]] == ["Interviewer", "Candidate"]
+    wording, evidence = sole_flag(report(turns), "candidate_talk_share_low")
+    assert wording == "The candidate spoke only 5% of the speech time (below 20%)."
+    assert [q["speaker"] for q in evidence] == ["Interviewer", "Candidate"]
 
 
 def test_a_dominating_candidate_and_a_long_monologue_are_flagged() -> None:
@@ -468,8 +473,7 @@ def test_poor_transcript_quality_is_flagged_citing_the_least_certain_segments() 
     turns = interview_en()
     turns[1]["segment_ids"] = ["bad"]
     result = report(turns, segments)
-    assert flag_codes(result) == ["poor_transcript_quality"]
-    evidence = result["risk_flags_evidence"][0]
+    _, evidence = sole_flag(result, "poor_transcript_quality")
     assert evidence[0] == {
         "speaker": "Candidate",
         "start_sec": 12.0,
@@ -489,31 +493,37 @@ def test_a_high_filler_rate_is_flagged_citing_the_raw_text() -> None:
         turn("Interviewer", 0, 20, "How did it go?"),
         turn("Candidate", 21, 60, "I built a fast service. Why?", raw),
     ]
-    result = report(turns)
-    assert flag_codes(result) == ["high_filler_rate"]
-    assert result["risk_flags_evidence"][0][0]["quote"].startswith("um so I uh built")
+    _, evidence = sole_flag(report(turns), "high_filler_rate")
+    assert evidence[0]["quote"].startswith("um so I uh built")
 
 
-def test_a_slow_answer_is_flagged() -> None:
-    turns = [
-        turn("Interviewer", 0, 30, "Why did you leave?"),
-        turn("Candidate", 45, 60, "Why do you ask?"),
-    ]
-    result = report(turns)
-    assert flag_codes(result) == ["long_response_latency"]
-    assert result["risk_flags_evidence"][0][0]["start_sec"] == 45.0
-    assert "15 s" in result["risk_flags"][0]
+NO_QUESTIONS = [turn("Interviewer", 0, 10, "Why this job?"), turn("Candidate", 11, 40, "Yes.")]
+
+
+@pytest.mark.parametrize(
+    ("turns", "code", "cited_from", "wording"),
+    [
+        (
+            [turn("Interviewer", 0, 30, "Why did you leave?"), turn("Candidate", 45, 60, "Why?")],
+            "long_response_latency",
+            45.0,
+            "15 s",
+        ),
+        (NO_QUESTIONS, "no_candidate_questions", 11.0, "The candidate asked no questions."),
+    ],
+    ids=["a slow answer", "no candidate questions"],
+)
+def test_the_answer_is_flagged_citing_the_candidates_turn(
+    turns: list[dict[str, Any]], code: str, cited_from: float, wording: str
+) -> None:
+    flag, evidence = sole_flag(report(turns), code)
+    assert evidence[0]["start_sec"] == cited_from
+    assert wording in flag
 
 
 def test_no_candidate_questions_is_flagged_in_the_final_report_only() -> None:
-    turns = [
-        turn("Interviewer", 0, 10, "Why this job?"),
-        turn("Candidate", 11, 40, "Because I like it."),
-    ]
-    final = report(turns)
-    assert flag_codes(final) == ["no_candidate_questions"]
-    assert final["risk_flags_evidence"][0][0]["start_sec"] == 11.0
-    assert flag_codes(report(turns, final=False)) == []
+    assert flag_codes(report(NO_QUESTIONS)) == ["no_candidate_questions"]
+    assert flag_codes(report(NO_QUESTIONS, final=False)) == []
 
 
 def test_a_single_speaker_is_flagged_instead_of_a_talk_share() -> None:

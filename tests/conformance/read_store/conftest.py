@@ -2,7 +2,7 @@
 
 ``read_store`` is parametrised over the backends named by ``--backends`` (when it names
 ``chdb`` or ``server``; both otherwise). chDB always runs: each test gets its own directory
-(chDB hosts one directory per process at a time, so the store is closed after the test).
+(``chdb_read_store``, closed after the test).
 The server runs when ``CLICKHOUSE_TEST_URL`` (``http://user:password@host:8123``) is set,
 each test in a database of its own, dropped afterwards; without it those tests skip and
 say why.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -32,15 +31,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def read_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadStore]:
+def read_store(request: pytest.FixtureRequest) -> Iterator[ReadStore]:
     """A migrated, empty read store on the backend this test instance runs on."""
     if request.param == "chdb":
-        store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
-        try:
-            store.migrate()
-            yield store
-        finally:
-            store.close()
+        yield request.getfixturevalue("chdb_read_store")
         return
     if not CLICKHOUSE_TEST_URL:
         pytest.skip("ClickHouse server backend: CLICKHOUSE_TEST_URL is not set")
