@@ -5,6 +5,9 @@ that ``ops/`` passes in (SQLite file, PostgreSQL, or in-memory for unit tests), 
 module stays free of drivers. Optimistic concurrency: two writers of one meeting race on
 the next stream version; the loser reloads and runs the command again, which is safe
 because every command is idempotent or rule-checked against the fresh state.
+
+Must not: keep a meeting between commands (each one loads, decides and saves), pick a
+persistence driver (the ``env`` from ``ops/`` does), or decide a rule the aggregate decides.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Events never carry audio: a chunk's bytes are stored as a blob and ``ChunkReceived`` keeps
 the blob key, its sha256, length, format and duration. Decoding containers (WAV, FLAC,
 OGG/Opus, MP3, WebM) is an adapter's job; raw PCM duration is arithmetic and lives here.
+
+Must not: decode containers, or store and read blobs itself (``BlobStore`` is a port the
+edges implement).
 """
 
 from __future__ import annotations

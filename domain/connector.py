@@ -11,12 +11,16 @@ history sits beside the audio it produced in one replayable audit trail. Lifecyc
 went stale, or a join attempt failed with an error worth retrying. ``failed`` is final
 until someone asks to join again. This module holds the state and its rules; the events
 that change it are defined on ``Meeting``.
+
+Must not: talk to the platform, read a clock (transition times are the events' own), or
+change a session in place (every transition returns a new one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 
 class SessionState:
@@ -105,34 +109,24 @@ class ConnectorSession:
         platform's seqs continue) and its counters."""
         if earlier is None:
             return cls(provider, SessionState.REQUESTED, participants, language, at, at)
-        return replace(
-            earlier,
+        return earlier._moved(
+            SessionState.REQUESTED,
+            at,
             provider=provider,
-            state=SessionState.REQUESTED,
             participants=participants,
             language=language,
             requested_at=at,
-            updated_at=at,
-            last_error=None,
-            last_error_kind=None,
-            failed_stage=None,
+            **_NO_ERROR,
         )
 
     def joining(self, at: datetime) -> ConnectorSession:
-        return replace(self, state=SessionState.JOINING, attempts=self.attempts + 1, updated_at=at)
+        return self._moved(SessionState.JOINING, at, attempts=self.attempts + 1)
 
     def connected_now(self, at: datetime) -> ConnectorSession:
-        return replace(
-            self,
-            state=SessionState.CONNECTED,
-            connected_at=at,
-            updated_at=at,
-            last_error=None,
-            last_error_kind=None,
-            failed_stage=None,
-        )
+        return self._moved(SessionState.CONNECTED, at, connected_at=at, **_NO_ERROR)
 
     def progressed(self, cursor: int, chunks: int, at: datetime) -> ConnectorSession:
+        """Audio pulled (or a heartbeat): not a transition, so ``updated_at`` stays."""
         return replace(
             self,
             cursor=cursor,
@@ -142,28 +136,28 @@ class ConnectorSession:
         )
 
     def interrupted(self, stage: str, kind: str, message: str, at: datetime) -> ConnectorSession:
-        return replace(
-            self,
-            state=SessionState.RECONNECTING,
-            reconnects=self.reconnects + (1 if self.connected else 0),
-            last_error=message,
-            last_error_kind=kind,
-            failed_stage=stage,
-            updated_at=at,
+        reconnects = self.reconnects + (1 if self.connected else 0)
+        return self._moved(
+            SessionState.RECONNECTING, at, reconnects=reconnects, **_error(stage, kind, message)
         )
 
     def leaving(self, at: datetime) -> ConnectorSession:
-        return replace(self, state=SessionState.LEAVING, updated_at=at)
+        return self._moved(SessionState.LEAVING, at)
 
     def left(self, at: datetime) -> ConnectorSession:
-        return replace(self, state=SessionState.LEFT, updated_at=at)
+        return self._moved(SessionState.LEFT, at)
 
     def failed(self, stage: str, kind: str, message: str, at: datetime) -> ConnectorSession:
-        return replace(
-            self,
-            state=SessionState.FAILED,
-            last_error=message,
-            last_error_kind=kind,
-            failed_stage=stage,
-            updated_at=at,
-        )
+        return self._moved(SessionState.FAILED, at, **_error(stage, kind, message))
+
+    def _moved(self, state: str, at: datetime, **changes: Any) -> ConnectorSession:
+        """The session in ``state`` since ``at``, with ``changes``."""
+        return replace(self, state=state, updated_at=at, **changes)
+
+
+_NO_ERROR: dict[str, Any] = {"last_error": None, "last_error_kind": None, "failed_stage": None}
+
+
+def _error(stage: str, kind: str, message: str) -> dict[str, Any]:
+    """The last-error fields of a session that went wrong at ``stage``."""
+    return {"last_error": message, "last_error_kind": kind, "failed_stage": stage}

@@ -2,7 +2,9 @@
 
 Each error names what was refused and carries a stable machine-readable ``code`` and a
 ``details`` mapping; the HTTP layer maps the class to a status code and puts both into the
-contract's error body. Nothing here knows about HTTP.
+contract's error body.
+
+Must not: know about HTTP (status codes and response bodies are the HTTP layer's).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Meeting ids end up in storage keys, Kafka keys, file names and logs, so the alphabet is
 closed: 1-128 characters of letters, digits, ``-``, ``_``, ``.`` and ``:``; ``.`` and ``..``
 alone are refused because they are path components.
+
+Must not: draw random numbers or read the clock (``new_meeting_id`` is given both).
 """
 
 from __future__ import annotations

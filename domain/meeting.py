@@ -291,9 +291,9 @@ class Meeting(Aggregate):
         meta: EventMeta = EventMeta(),
     ) -> bool:
         """Record a transcription of the chunk (draft) or of the finished meeting (final)."""
-        if (TRANSCRIBE, input_version) in self.results.done:
+        of_kind = "Finished" if final else "ChunkReceived"
+        if not self._first_result(TRANSCRIBE, input_version, of_kind):
             return False
-        self._require_input(input_version, "Finished" if final else "ChunkReceived")
         unknown = sorted(set(seqs) - set(self.chunks))
         if unknown:
             raise InvalidCommandError("transcript covers seqs never received", seqs=unknown)
@@ -315,9 +315,8 @@ class Meeting(Aggregate):
     def reject_chunk(
         self, *, input_version: int, code: str, reason: str, meta: EventMeta = EventMeta()
     ) -> bool:
-        if (TRANSCRIBE, input_version) in self.results.done:
+        if not self._first_result(TRANSCRIBE, input_version, "ChunkReceived"):
             return False
-        self._require_input(input_version, "ChunkReceived")
         seq = next(c.seq for c in self.chunks.values() if c.version == input_version)
         self._record(
             self.ChunkRejected, meta, seq=seq, input_version=input_version, code=code, reason=reason
@@ -334,9 +333,8 @@ class Meeting(Aggregate):
         pii_masked: bool,
         meta: EventMeta = EventMeta(),
     ) -> bool:
-        if (ENHANCE, input_version) in self.results.done:
+        if not self._first_result(ENHANCE, input_version, "Transcribed"):
             return False
-        self._require_input(input_version, "Transcribed")
         self._record(
             self.Enhanced,
             meta,
@@ -356,9 +354,8 @@ class Meeting(Aggregate):
         final: bool,
         meta: EventMeta = EventMeta(),
     ) -> bool:
-        if (REPORT, input_version) in self.results.done:
+        if not self._first_result(REPORT, input_version, "Enhanced"):
             return False
-        self._require_input(input_version, "Enhanced")
         if final and not self.is_finished:
             raise InvalidCommandError("a final report needs a finished meeting")
         self._record(self.Reported, meta, input_version=input_version, report=report, final=final)
@@ -393,12 +390,16 @@ class Meeting(Aggregate):
         )
         return True
 
-    def _require_input(self, input_version: int, kind: str) -> None:
+    def _first_result(self, stage: str, input_version: int, kind: str) -> bool:
+        """True when ``input_version`` has no ``stage`` result yet; it must be a ``kind`` event."""
+        if (stage, input_version) in self.results.done:
+            return False
         if self.event_kinds.get(input_version) != kind:
             raise InvalidCommandError(
                 f"input_version must be the version of a {kind} event of this meeting",
                 input_version=input_version,
             )
+        return True
 
     # ------------------------------------------------------------------ connector session
     # The platform connector's lifecycle (connector.py). Every transition is an event.

@@ -5,6 +5,8 @@ are placed on the meeting's timeline (chunk offsets are the summed durations of 
 chunks before it, in seq order) and attributed to a speaker (the chunk's speaker hint, or
 a channel label for stereo audio). Segments are split where the speaker changes, so a
 segment never mixes two speakers.
+
+Must not: decode audio or run the recogniser; it only places what the recogniser returned.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Standard definition: (substitutions + deletions + insertions) / words in the reference,
 after normalising case, punctuation and number words the same way on both sides.
+
+Must not: take part in recording a meeting; it measures transcription quality (tests,
+benchmarks).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Enhancement: speaker turns, filler removal, tidying and PII masking of a transcript.
 
 Pure functions over :class:`~interview_analytics.domain.transcript.Segment` dicts, for
-Russian ("ru") and English ("en"); ``enhance`` in ``pipeline`` is the entry point. Like
-the rest of ``domain/``, nothing here does I/O or imports anything outside the standard
-library.
+Russian ("ru") and English ("en"); ``enhance`` in ``pipeline`` is the entry point.
+
+Must not: do I/O, or import anything but the standard library and the domain (like the
+rest of ``domain/``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Check digits of the numbers PII masking looks for: payment cards, INN and SNILS.
 
-Each function takes a string of digits only and says whether its control digits agree;
-none of them raises.
+Each function takes a string of digits only and says whether its control digits agree.
+
+Must not: raise: a malformed number is simply not a valid one.
 """
 
 from __future__ import annotations

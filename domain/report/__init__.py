@@ -3,8 +3,8 @@
 ``build_report(turns, segments, language=..., audio_sec=..., rubric=..., final=...)`` turns
 the enhancer's speaker turns and the recogniser's segments into a JSON-ready dict: the
 contract's ``summary``, ``bullets``, ``risk_flags`` and ``recommendation``, the quotes behind
-each bullet and flag, conversation analytics and rubric scores. No I/O, no clock, no
-randomness; the rubric arrives as data (``Rubric.from_dict`` on ``ops/config/rubric.json``).
+each bullet and flag, conversation analytics and rubric scores. The rubric arrives as data
+(``Rubric.from_dict`` on ``ops/config/rubric.json``).
 
 | module | what |
 | --- | --- |
@@ -17,6 +17,8 @@ randomness; the rubric arrives as data (``Rubric.from_dict`` on ``ops/config/rub
 | ``findings`` | key points and risk flags with their evidence |
 | ``summary`` | summary paragraph and recommendation |
 | ``wording``, ``lexicon``, ``text`` | sentences in en/ru, word lists, tokens |
+
+Must not: do I/O, read a clock or draw random numbers.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Pure and deterministic: the same turns (in any order), segments and rubric give 
 dict, and the dict holds only JSON types. Duration is the longer of ``audio_sec`` and the
 last turn's end (a draft's audio may lag its transcript); silence is the part of it that no
 turn covers.
+
+Must not: depend on the order turns are handed in, or put anything but JSON types in the
+report.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ A flag is raised only when the figures cross a stated limit, and never without e
 - ``long_response_latency``: the candidate took over 10 s to answer; cites those answers;
 - ``no_candidate_questions``: final report, two or more speakers, the candidate asked none;
   cites the candidate's last turn.
+
+Must not: raise a flag below its limit or without a quote to cite.
 """
 
 from __future__ import annotations

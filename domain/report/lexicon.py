@@ -2,7 +2,9 @@
 
 Small and hand-made on purpose: they only need to keep function words out of key phrases,
 count hesitation fillers and spot questions in unpunctuated speech. Words are lower case
-with ``ё`` written as ``е`` (see ``text.normalise``). Data only; nothing here does work.
+with ``ё`` written as ``е`` (see ``text.normalise``).
+
+Must not: hold logic (data only); the modules that use the lists do the matching.
 """
 
 from __future__ import annotations

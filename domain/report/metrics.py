@@ -4,6 +4,8 @@ Talk time is the sum of a speaker's turn lengths (turn boundaries come from reco
 segments, so this is speech time). Words, pace and fillers are counted on ``raw_text`` — what
 was said, before cleaning removed the fillers. Questions are found in the enhanced ``text``,
 which has the punctuation. Every figure is a pure function of the sorted turns.
+
+Must not: count words, pace or fillers on the cleaned ``text`` (the fillers are gone there).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 A turn arrives as the JSON form the enhancer produces (``TurnDict``); ``read_turns`` checks
 it, fills the optional keys and sorts the turns into one canonical order, so the report does
 not depend on the order turns were handed in. Nothing here imports the enhancer.
+
+Must not: import the enhancer; the turn's JSON form is all the two share.
 """
 
 from __future__ import annotations

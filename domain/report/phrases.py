@@ -8,6 +8,8 @@ compared in normal form and shown as first spelled (lower case). Topics group th
 key phrases said at least twice that share a word (compared on its first five letters, so
 "кафка" and "кафку", "sourcing" and "source" meet); a topic is named after its
 highest-ranked phrase. A word said once can be a key phrase of a short meeting, never a topic.
+
+Must not: make a topic of a phrase said once.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ In order, among speakers with at least one turn:
    the most talk time (an interviewer asks; a candidate answers at length).
 
 Remaining ties go to the label that sorts first, so the choice is deterministic.
+
+Must not: leave a tie to chance: the label order decides it.
 """
 
 from __future__ import annotations

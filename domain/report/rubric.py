@@ -14,6 +14,8 @@ only counts what can be cited:
 The score measures how much evidence the candidate gave, not how good it was; the
 recommendation says so. The rubric is data (``ops/config/rubric.json``); this module never
 reads files.
+
+Must not: read files, or score what it cannot cite.
 """
 
 from __future__ import annotations

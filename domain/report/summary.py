@@ -10,6 +10,8 @@ The recommendation follows from the competency scores and the flags, nothing els
   name what to probe: unscored competencies and those scored 2 or less (else the lowest);
 - any risk flag adds "check the risk flags", poor transcript quality adds "check the
   recording"; a draft (meeting not finished) says so first.
+
+Must not: recommend from anything but the competency scores and the flags.
 """
 
 from __future__ import annotations

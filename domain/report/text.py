@@ -4,6 +4,8 @@ Tokens are words (letters, digits, inner apostrophes and hyphens), lower case, w
 Russian "yo" written as "ye" and typographic apostrophes as ASCII ones, so English and
 Russian indicators, fillers and stopwords match however the recogniser spelled them.
 Pure functions; no state.
+
+Must not: change the text it reads; quotes are cut from it, never rewritten.
 """
 
 from __future__ import annotations

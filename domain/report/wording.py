@@ -3,6 +3,8 @@
 Templates are ``str.format`` strings keyed by purpose; the logic elsewhere picks a key and
 passes figures, so both languages say the same thing. A meeting in any other language gets
 English wording. Russian text avoids gendered verb forms (the speaker's gender is unknown).
+
+Must not: compute figures; it only words what it is given.
 """
 
 from __future__ import annotations
