@@ -86,10 +86,16 @@ def blobs(tmp_path: Path) -> FileBlobStore:
 
 
 @pytest.fixture
-def chdb_read_store(tmp_path: Path) -> Iterator[ReadStore]:
+def chdb_dir(tmp_path: Path) -> Path:
+    """The directory of this test's chDB read store."""
+    return tmp_path / "chdb"
+
+
+@pytest.fixture
+def chdb_read_store(chdb_dir: Path) -> Iterator[ReadStore]:
     """A migrated chDB read store of this test's own, closed after it (chDB hosts one
     directory per process at a time)."""
-    store = ReadStore.connect(f"chdb://{tmp_path / 'chdb'}")
+    store = ReadStore.connect(f"chdb://{chdb_dir}")
     try:
         store.migrate()
         yield store

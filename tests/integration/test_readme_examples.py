@@ -1,7 +1,9 @@
-"""The README's consumer example runs, as written, against the real broker."""
+"""The README's Python examples run as written: the topic consumer against the real broker,
+the ClickHouse query against an embedded chDB store."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import io
@@ -15,17 +17,19 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_relay
+from interview_analytics.projections.store import ReadStore
+from tests.conformance.read_store.scenario import all_events, project, run_interview
 from tests.factories import chunk, start, unique_meeting_id
 
-pytestmark = pytest.mark.broker
-
 REPO = Path(__file__).resolve().parents[2]
+README_CHDB_DIR = "/path/to/data/clickhouse"  # where the README's query example opens chDB
 
 
 def readme_python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
 
 
+@pytest.mark.broker
 def test_readme_consumer_decodes_every_event_with_only_the_avsc_files(
     sqlite_store_url: str,
     own_broker: EmbeddedBroker,
@@ -65,3 +69,21 @@ def test_readme_consumer_decodes_every_event_with_only_the_avsc_files(
         f"ia.meeting.ChunkReceived {meeting_id} 2",
         f"ia.meeting.Finished {meeting_id} 3",
     ]
+
+
+def test_readme_query_counts_the_meetings_by_status(
+    chdb_read_store: ReadStore,
+    chdb_dir: Path,
+    memory_meetings: Meetings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    [example] = [block for block in readme_python_blocks() if README_CHDB_DIR in block]
+    run_interview(memory_meetings, "readme-done")
+    run_interview(memory_meetings, "readme-running", finish=False)
+    project(chdb_read_store, all_events(memory_meetings))
+    namespace: dict[str, object] = {}
+    code = example.replace(README_CHDB_DIR, str(chdb_dir))
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    namespace["client"].close()  # type: ignore[attr-defined]  # chDB: no client may linger
+    printed = capsys.readouterr().out.strip()
+    assert sorted(ast.literal_eval(printed)) == [("done", 1), ("processing", 1)]

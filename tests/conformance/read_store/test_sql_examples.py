@@ -9,7 +9,7 @@ renders the rows the query returns the same way and compares them, so the page a
 store cannot drift (a failure prints the table to paste). The ``test_the_*_examples_show_*``
 tests check the shown tables against what the scenario implies, worked out without SQL
 from the aggregates, the stored events and the inserted rows, so a wrong query cannot
-bless its own wrong answer.
+bless its own wrong answer. The page's Python example runs too, on the same chDB store.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import eventsourcing.domain
 import pytest
@@ -42,6 +43,8 @@ from tests.factories import chunk, start
 
 SQL_DOC = Path(__file__).resolve().parents[3] / "docs" / "sql.md"
 FENCE = re.compile(r"^```sql\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
+PYTHON = re.compile(r"^```python\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
+DOCS_CHDB_DIR = "/path/to/data/clickhouse"  # where the page's Python example opens chDB
 CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 # The Russian interview: the candidate asks a question of their own.
@@ -61,9 +64,9 @@ STARTS = {
     "mtg-sql-3": datetime(2026, 1, 6, 11, 0, tzinfo=UTC),
 }
 AUDIT_TRAIL_OF = "mtg-sql-3"  # the {meeting_id:String} of the audit-trail example
-LETTERS = [  # stage, kind, meeting, version, code
-    ("transcribe", REJECTED, "mtg-sql-2", 8, "undecodable_audio"),
-    ("report", FAILED, "mtg-sql-2", 3, "timeout"),
+LETTERS = [  # stage, kind, version, code: both of mtg-sql-2, at FAILED_AT
+    ("transcribe", REJECTED, 8, "undecodable_audio"),
+    ("report", FAILED, 3, "timeout"),
 ]
 FAILED_AT = datetime(2026, 1, 6, 10, 5, tzinfo=UTC)
 # queue_health samples: (time, group, head, position, relay position, dead letters). The
@@ -125,18 +128,18 @@ def populate(store: ReadStore, app: Meetings, clock: StepClock) -> None:
                 DeadLetter(
                     stage=stage,
                     kind=kind,
-                    meeting_id=meeting_id,
+                    meeting_id="mtg-sql-2",
                     event_type="ia.meeting.ChunkReceived",
                     version=version,
                     notification_id=version,
                     error_code=code,
                     error_message=f"{code} happened",
                     attempts=3,
-                    failed_at=FAILED_AT.isoformat(),
+                    failed_at="2026-01-06T10:05:00+00:00",
                     original=OriginalMessage("meeting-events", 0, version, b"k", b"v", ()),
                 )
             )
-            for stage, kind, meeting_id, version, code in LETTERS
+            for stage, kind, version, code in LETTERS
         ],
     )
     # queue_health keeps 30 days (TTL): samples dated in January 2026 would be dropped as
@@ -262,6 +265,21 @@ def test_every_example_returns_the_table_shown_under_it(filled: ReadStore) -> No
     assert not failures, "\n\n".join(failures)
 
 
+def test_the_python_example_prints_each_meeting_of_the_embedded_store(
+    filled: ReadStore, chdb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if filled.backend != "chdb":
+        pytest.skip("the page's Python example opens a chDB directory")
+    [example] = [
+        b for b in PYTHON.findall(SQL_DOC.read_text(encoding="utf-8")) if DOCS_CHDB_DIR in b
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(example.replace(DOCS_CHDB_DIR, str(chdb_dir)), "docs/sql.md", "exec"), namespace)  # noqa: S102
+    namespace["client"].close()  # chDB: one directory per process, so no client may linger
+    expected = filled.query_rows("SELECT meeting_id, status FROM meetings FINAL")
+    assert sorted(capsys.readouterr().out.splitlines()) == sorted(str(row) for row in expected)
+
+
 # What the scenario implies, worked out from the write side and the inserted rows (no SQL).
 
 
@@ -360,7 +378,7 @@ def test_the_operations_examples_show_the_letters_samples_and_sessions(
     letters = example("FROM dead_letters FINAL").rows()
     assert sorted(
         (r["stage"], r["kind"], r["error_code"], r["last_failed_at"]) for r in letters
-    ) == sorted((stage, kind, code, cell(FAILED_AT)) for stage, kind, _, _, code in LETTERS)
+    ) == sorted((stage, kind, code, cell(FAILED_AT)) for stage, kind, _, code in LETTERS)
 
     newest = max(when for when, *_ in SAMPLES)
     expected: dict[tuple[str, str], list[int]] = {}
