@@ -10,6 +10,8 @@
    insert); events/s from the agent's start to the last batch written.
 3. **Queries at ``--meetings`` meetings**: ``get_meeting`` for random ids and
    ``list_meetings`` (first page, filtered page, a page by cursor), p50/p99 in ms.
+
+Must not: assert timings (printed only).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test-support
 from aiokafka import AIOKafkaProducer
 
 from bench._support import ms, percentile, print_table
+from interview_analytics.domain.read_filters import MeetingFilter
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.projections.agent import (
     BatchingAgent,
@@ -120,11 +123,15 @@ def query_latencies(store: ReadStore, meetings: int, count: int) -> list[list[ob
     timed("list_meetings (first page of 50)", lambda i: queries.list_meetings(), count // 4)
     timed(
         "list_meetings (status + language)",
-        lambda i: queries.list_meetings(status="queued", language="en"),
+        lambda i: queries.list_meetings(MeetingFilter(status="queued", language="en")),
         count // 4,
     )
-    cursor = queries.list_meetings(limit=50).next_cursor
-    timed("list_meetings (next page)", lambda i: queries.list_meetings(cursor=cursor), count // 4)
+    cursor = queries.list_meetings(MeetingFilter(limit=50)).next_cursor
+    timed(
+        "list_meetings (next page)",
+        lambda i: queries.list_meetings(MeetingFilter(cursor=cursor)),
+        count // 4,
+    )
     return rows
 
 

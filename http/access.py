@@ -7,7 +7,7 @@ Every ``/v1`` route and both WebSockets call :func:`authorize` before doing anyt
 - ``service``: service identities only (``/v1/admin/*``, ``/v1/ws/internal``);
 - ``user``: user identities only (``/v1/ws``).
 
-The guards and the rules are ``http.auth``'s (``authorize``): an identity authenticated
+A caller of the wrong kind is 403 ``forbidden_identity_kind``. An identity authenticated
 with ``auth_type == "none"`` (``AUTH_MODE=none``, refused in production by the settings)
 passes every guard, which is how the admin API is usable on a developer's machine. Each
 decision, allow or deny, goes to the audit sink as one :class:`AuditDecision` whose
@@ -19,15 +19,17 @@ refusal.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Literal
 
 from starlette.requests import HTTPConnection
 
-from interview_analytics.http import auth
 from interview_analytics.http.audit import AuditDecision
+from interview_analytics.http.credentials import attempted_auth_type
 from interview_analytics.http.deps import deps_of
 from interview_analytics.http.identity import AuthError, Identity
+from interview_analytics.http.request_ids import request_id_of
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,15 @@ Access = Literal["public", "any", "service", "user"]
 
 
 def guard(identity: Identity, access: Access) -> None:
-    """Raise a 403 ``AuthError`` when ``identity`` may not use a route with ``access``."""
-    if access != "public":
-        auth.authorize(identity, access)
+    """Refuse (403 ``forbidden_identity_kind``) an identity of the wrong kind for a route
+    with ``access``; ``AUTH_MODE=none`` identities pass every guard."""
+    if access in ("public", "any") or identity.auth_type == "none" or identity.kind == access:
+        return
+    raise AuthError(
+        403,
+        "forbidden_identity_kind",
+        f"this endpoint needs a {access} identity; the caller is a {identity.kind}",
+    )
 
 
 async def authorize(connection: HTTPConnection, access: Access, endpoint: str) -> Identity:
@@ -58,11 +66,6 @@ def method_of(connection: HTTPConnection) -> str:
     return str(connection.scope.get("method") or "WS")
 
 
-def request_id_of(connection: HTTPConnection) -> str | None:
-    value = connection.scope.get("state", {}).get("request_id")
-    return str(value) if value is not None else None
-
-
 def _record(
     connection: HTTPConnection,
     endpoint: str,
@@ -75,25 +78,19 @@ def _record(
     request_id = request_id_of(connection)
     if error is None:
         assert identity is not None
-        decision = AuditDecision.allow(
-            identity,
-            endpoint=endpoint,
-            method=method,
-            client_ip=client_ip,
-            meeting_id=meeting_id,
-            request_id=request_id,
-        )
+        decide = functools.partial(AuditDecision.allow, identity)
     else:
-        decision = AuditDecision.deny(
-            error,
-            endpoint=endpoint,
-            method=method,
-            client_ip=client_ip,
-            identity=identity,
-            auth_type=auth.attempted_auth_type(connection.headers),
-            meeting_id=meeting_id,
-            request_id=request_id,
+        attempted = attempted_auth_type(connection.headers)
+        decide = functools.partial(
+            AuditDecision.deny, error, identity=identity, auth_type=attempted
         )
+    decision = decide(
+        endpoint=endpoint,
+        method=method,
+        client_ip=client_ip,
+        meeting_id=meeting_id,
+        request_id=request_id,
+    )
     try:
         deps_of(connection).audit.record(decision)
     except Exception:

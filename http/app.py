@@ -3,23 +3,20 @@
 Middleware, outermost first: CORS (only when origins are configured), request ids,
 request metrics (by route template), the catch-all that turns an unexpected exception into
 a logged 500; then Starlette's exception handlers map every known error (``errors``) to
-the contract's body. The lifespan starts the live feed (one ``meeting-events`` consumer
-for the process) when the dependencies name a broker, and stops it on shutdown; an audit
-sink with ``start()``/``stop()`` coroutines (a managed sink, e.g. one that sends to Kafka)
-is started before the first request and stopped after the last.
+the contract's body. The lifespan starts the dependencies' ``services`` in order before
+the first request (the live feed, an audit sink that sends to Kafka, whatever ``ops``
+gives) and stops them in reverse after the last. The live feed, when there is one, feeds
+the :class:`~.live.LiveHub` of the WebSockets and keeps the meeting cache fresh.
 
-``app.state`` holds ``deps``, ``metrics``, ``live_hub``, ``live_feed`` (or None), the
-``meeting_cache`` (kept fresh by the feed; unused without one) and the ``openapi``
-document.
+``app.state`` holds ``deps``, ``metrics``, ``live_hub``, the ``meeting_cache`` (used only
+while the feed follows the stream) and the ``openapi`` document.
 
 Must not: build adapters or read the environment (``ops/api.py`` does both).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import AsyncIterator
 
@@ -27,19 +24,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.http import openapi
 from interview_analytics.http.cache import MeetingCache
 from interview_analytics.http.deps import ApiDependencies
 from interview_analytics.http.errors import KNOWN_ERRORS, CatchAllMiddleware, handle_known_error
-from interview_analytics.http.live import KafkaLiveFeed, LiveHub
+from interview_analytics.http.live import LiveHub
 from interview_analytics.http.metrics import ApiMetrics, MetricsMiddleware
+from interview_analytics.http.ports import Service
 from interview_analytics.http.request_ids import HEADER as REQUEST_ID_HEADER
 from interview_analytics.http.request_ids import RequestIdMiddleware
 from interview_analytics.http.routes import routes
 
 log = logging.getLogger(__name__)
-
-FEED_STOP_TIMEOUT_SEC = 10.0
 
 
 def create_app(deps: ApiDependencies) -> Starlette:
@@ -63,23 +60,18 @@ def create_app(deps: ApiDependencies) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task: asyncio.Task[None] | None = None
-        await _call_if_present(deps.audit, "start")
-        feed = app.state.live_feed
-        if feed is not None:
-            task = asyncio.create_task(feed.run(stop), name="live-feed")
+        started: list[Service] = []
         try:
+            for service in deps.services:
+                await service.start()
+                started.append(service)
             yield
         finally:
-            stop.set()
-            await _call_if_present(deps.audit, "stop")
-            if task is not None:
+            for service in reversed(started):
                 try:
-                    await asyncio.wait_for(task, FEED_STOP_TIMEOUT_SEC)
-                except TimeoutError:
-                    log.warning("live feed did not stop within %s s", FEED_STOP_TIMEOUT_SEC)
-                    task.cancel()
+                    await service.stop()
+                except Exception:
+                    log.exception("%s did not stop cleanly", type(service).__name__)
 
     table = routes()
     app = Starlette(
@@ -90,27 +82,17 @@ def create_app(deps: ApiDependencies) -> Starlette:
     )
     hub = LiveHub(deps.limits.live_queue_frames, on_drop=metrics.live_dropped.inc)
     cache = MeetingCache()
-    feed: KafkaLiveFeed | None = None
-    if deps.live_bootstrap_servers:
-        feed = KafkaLiveFeed(
-            hub,
-            deps.live_bootstrap_servers,
-            on_event=lambda event_type: metrics.live_events.labels(event_type).inc(),
-        )
-        feed.listeners.append(lambda event: cache.saw(event.meeting_id, event.originator_version))
-        feed.on_state = cache.set_active
+    if deps.live_feed is not None:
+
+        def on_event(event_type: str, event: Meeting.Event) -> None:
+            metrics.live_events.labels(event_type).inc()
+            cache.saw(event.meeting_id, event.originator_version)
+            hub.publish(event)
+
+        deps.live_feed.listen(on_event, cache.set_active)
     app.state.deps = deps
     app.state.metrics = metrics
     app.state.live_hub = hub
-    app.state.live_feed = feed
     app.state.meeting_cache = cache
     app.state.openapi = openapi.document(table)
     return app
-
-
-async def _call_if_present(target: object, name: str) -> None:
-    method = getattr(target, name, None)
-    if callable(method):
-        result = method()
-        if inspect.isawaitable(result):
-            await result

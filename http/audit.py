@@ -1,21 +1,36 @@
-"""Security audit: every allow/deny decision of the front door, as one record.
+"""Security audit: every allow/deny decision of the front door, as one record, and its sinks.
 
 The routes build an :class:`AuditDecision` for each request they authenticate and hand it
-to an :class:`AuditSink`; the sinks (structured log line, ``security-audit`` topic) are
-built by ``ops/``. Field names follow the older service's ``security_audit_allow`` /
-``security_audit_deny`` log events.
+to an :class:`AuditSink`; ``ops/`` chooses the sinks. Field names follow the older
+service's ``security_audit_allow`` / ``security_audit_deny`` log events.
 
-Must not: read the environment.
+- :class:`LoggingAuditSink`: one line per decision on the ``interview_analytics.security``
+  logger, message ``security_audit_allow`` / ``security_audit_deny`` followed by the key
+  fields, and every field of :meth:`AuditDecision.to_dict` as a log-record attribute (so
+  ``LOG_FORMAT=json`` writes them as JSON keys). Allows at INFO, denies at WARNING.
+- :class:`FanOutAuditSink`: hands each decision to several sinks (the log line, and
+  ``streams.audit_sink.KafkaAuditSink`` for the ``security-audit`` topic); one failing
+  sink does not keep the others from recording, nor fails the request. It starts and
+  stops the sinks that have a lifetime.
+
+Must not: block the request, read the environment, or talk to a broker.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from interview_analytics.http.identity import AuthError, Identity
+from interview_analytics.http.ports import Service
+
+SECURITY_LOGGER = "interview_analytics.security"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,3 +128,49 @@ class AuditSink(Protocol):
     def record(self, decision: AuditDecision) -> None:
         """Take one decision; must not block the request (buffer and send later)."""
         ...
+
+
+class LoggingAuditSink:
+    """One structured log line per decision."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger(SECURITY_LOGGER)
+
+    def record(self, decision: AuditDecision) -> None:
+        fields = decision.to_dict()
+        # The text format shows only the message, so it carries the fields people look for.
+        message = (
+            f"{decision.event} {decision.method} {decision.endpoint} "
+            f"subject={decision.subject} auth_type={decision.auth_type} "
+            f"client_ip={decision.client_ip}"
+        )
+        if not decision.allowed:
+            message += f" status={decision.status_code} code={decision.error_code}"
+        message += f" reason={decision.reason!r}"
+        level = logging.INFO if decision.allowed else logging.WARNING
+        self.logger.log(level, message, extra=fields)
+
+
+class FanOutAuditSink:
+    """Every decision to every sink; ``start``/``stop`` reach the sinks that have them."""
+
+    def __init__(self, sinks: Iterable[AuditSink]) -> None:
+        self.sinks = list(sinks)
+
+    def record(self, decision: AuditDecision) -> None:
+        for sink in self.sinks:
+            try:
+                sink.record(decision)
+            except Exception:
+                # An audit sink must not turn an answered request into a 500.
+                log.exception("security audit sink %s failed", type(sink).__name__)
+
+    async def start(self) -> None:
+        for sink in self.sinks:
+            if isinstance(sink, Service):
+                await sink.start()
+
+    async def stop(self) -> None:
+        for sink in reversed(self.sinks):
+            if isinstance(sink, Service):
+                await sink.stop()

@@ -3,7 +3,7 @@
 A GET of a meeting costs three read-model queries (~7 ms on chDB, one at a time per
 client). :class:`MeetingCache` keeps the rendered answer of recently read meetings and
 serves it again while no newer event of that meeting has been seen on ``meeting-events``:
-the live feed (``live.KafkaLiveFeed``), which follows the topic anyway, reports every
+the app's live feed (the ``LiveFeed`` port), which follows the topic anyway, reports every
 event's ``(meeting_id, version)`` through :meth:`saw`, and an entry older than the newest
 version seen is dropped. The feed runs ahead of the read model (the projector follows the
 same topic), so a cached answer is never older than what the read model would have given

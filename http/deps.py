@@ -1,20 +1,25 @@
-"""Everything the front door is given: ports, auth, audit, limits, metrics registry.
+"""Everything the front door is given: ports, auth, audit, services, limits, registry.
 
 ``ops/api.py`` builds one :class:`ApiDependencies` from the settings and passes it to
 ``create_app``; tests build one from real components and test doubles. Routes reach it as
-``request.app.state.deps`` through :func:`deps_of`.
+``request.app.state.deps`` through :func:`deps_of`, and call the read model through
+:meth:`ApiDependencies.read` (a worker thread; the store's own errors become the ports'
+through ``read_errors``).
 
 Must not: build adapters or read the environment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from interview_analytics.domain.ids import new_meeting_id
@@ -22,11 +27,14 @@ from interview_analytics.http.audit import AuditSink
 from interview_analytics.http.identity import Authenticator
 from interview_analytics.http.ports import (
     ConnectorAdmin,
+    LiveFeed,
     MeetingCommands,
     MeetingReads,
     ReadinessChecks,
+    Service,
 )
 
+T = TypeVar("T")
 MIB = 1024 * 1024
 
 
@@ -60,9 +68,15 @@ class ApiDependencies:
     limits: ApiLimits = field(default_factory=ApiLimits)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     """Where the API's metrics live; ``GET /metrics`` serves exactly this registry."""
-    live_bootstrap_servers: str | None = None
-    """Kafka to follow ``meeting-events`` from for live WebSocket updates; None = no feed
-    (the live hub still works, fed by nothing)."""
+    read_errors: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
+    """Wraps every read: turns the read store's own errors into the ports'
+    (``DependencyUnavailableError``, ``InvalidCursorError``)."""
+    live_feed: LiveFeed | None = None
+    """Every meeting's events for the live WebSocket updates and the meeting cache; None =
+    no feed (the live hub still works, fed by nothing; nothing is cached)."""
+    services: Sequence[Service] = ()
+    """Started in order before the first request, stopped in reverse after the last (the
+    live feed, an audit sink that sends to Kafka)."""
     cors_allowed_origins: tuple[str, ...] = ()
     """Origins allowed by CORS; empty = no CORS headers at all."""
     connector: ConnectorAdmin | None = None
@@ -74,6 +88,15 @@ class ApiDependencies:
     """The ``service`` label of the request metrics."""
     meeting_ids: Callable[[], str] = generate_meeting_id
     """Makes ids for starts without one: ``mtg_<UTC yyyymmddHHMMSS>_<10 hex>``."""
+
+    async def read(self, method: Callable[..., T], *args: Any) -> T:
+        """``method(*args)`` of the read model, in a worker thread, under ``read_errors``."""
+
+        def call() -> T:
+            with self.read_errors():
+                return method(*args)
+
+        return await run_in_threadpool(call)
 
 
 def deps_of(connection: HTTPConnection) -> ApiDependencies:

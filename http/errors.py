@@ -47,7 +47,8 @@ from interview_analytics.domain.errors import (
     MeetingFinishedError,
     MeetingNotFoundError,
 )
-from interview_analytics.http.auth import challenge
+from interview_analytics.http.answers import OBJ, STR, Answer, Prop
+from interview_analytics.http.credentials import challenge
 from interview_analytics.http.identity import AuthError
 from interview_analytics.http.ports import (
     ConnectorUnavailableError,
@@ -110,6 +111,17 @@ class ErrorResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
+
+
+ERROR_DETAIL = Answer(
+    "",
+    (
+        Prop("code", STR, "Stable, machine-readable."),
+        Prop("message", STR, "For people."),
+        Prop("details", OBJ, "What was wrong: field, limit, seq …"),
+    ),
+)
+ERROR = Answer("Error", (Prop("detail", ERROR_DETAIL),), "Every error, whatever the status.")
 
 
 def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:

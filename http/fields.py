@@ -7,6 +7,10 @@ the first, ``details.errors`` all of them); ``Spec.validate_query`` does the sam
 parameters (text converted first). ``Spec.json_schema()`` is the same rules as JSON Schema
 for the OpenAPI document, so the documentation cannot drift from the checks.
 
+:func:`filter_spec` is the Spec of a read filter (``domain.read_filters``): its fields,
+kinds, defaults, meanings and limits come from the filter's dataclass fields. What a
+route answers is declared the same way, in ``answers``.
+
 Unknown body fields are ignored (clients of the older service send ``api_version`` and
 others); a field sent as ``null`` counts as absent.
 
@@ -17,11 +21,15 @@ from __future__ import annotations
 
 import math
 import re
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from interview_analytics.domain.read_filters import criteria
+from interview_analytics.http.answers import object_schema
 from interview_analytics.http.errors import ApiError
 
 Kind = Literal["string", "integer", "number", "boolean", "object", "string_list", "datetime"]
@@ -145,17 +153,13 @@ class Spec:
         return values
 
     def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {
-            "type": "object",
-            "properties": {field.name: field.json_schema() for field in self.fields},
-            "additionalProperties": True,
-        }
-        required = [field.name for field in self.fields if field.required]
-        if required:
-            schema["required"] = required
-        if self.description:
-            schema["description"] = self.description
-        return schema
+        # Unknown fields are ignored, so they are allowed.
+        return object_schema(
+            {field.name: field.json_schema() for field in self.fields},
+            [field.name for field in self.fields if field.required],
+            self.description,
+            open=True,
+        )
 
     def parameters(self) -> list[dict[str, Any]]:
         """The fields as OpenAPI query parameters."""
@@ -169,6 +173,48 @@ class Spec:
             }
             for field in self.fields
         ]
+
+
+_KINDS: dict[Any, Kind] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    datetime: "datetime",
+}
+
+
+def filter_spec(name: str, filter_type: type[Any], *, replace: Sequence[Field] = ()) -> Spec:
+    """The query parameters of a read filter (``domain.read_filters``): one field per
+    criterion that is not ``internal``, with the filter's default, meaning and limits;
+    ``replace`` swaps in fields of the front door's own (the meeting id, with its error
+    code). ``filter_type(**spec.validate_query(params), **internal)`` is the filter."""
+    hints = typing.get_type_hints(filter_type)
+    own = {field.name: field for field in replace}
+    fields = tuple(
+        own.get(criterion.name)
+        or Field(
+            criterion.name,
+            _kind_of(hints[criterion.name]),
+            about.description,
+            default=criterion.default,
+            minimum=about.minimum,
+            maximum=about.maximum,
+            max_length=about.max_length,
+            pattern=about.pattern,
+            enum=about.choices,
+        )
+        for criterion, about in criteria(filter_type)
+        if not about.internal
+    )
+    return Spec(name, fields)
+
+
+def _kind_of(hint: Any) -> Kind:
+    """The field kind of a criterion's type (``str | None`` is a string)."""
+    if isinstance(hint, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return _KINDS[hint]
 
 
 def _validation_error(errors: Sequence[tuple[Field, str]]) -> ApiError:

@@ -1,10 +1,9 @@
 """Live updates for WebSockets: a hub of per-meeting subscribers, fed from the event stream.
 
-:class:`KafkaLiveFeed` is the ONE consumer of ``meeting-events`` per API process: no
-consumer group (every API process sees every event), all partitions assigned, starting
-at the end (after a reconnect, where it stopped). It decodes each message with
-``streams.contract.EventCodec`` and hands the event to the :class:`LiveHub`, which turns
-it into frames (``frames_for``) only when some socket subscribed to that meeting:
+The app's live feed (the ``LiveFeed`` port: ``streams.live_feed.KafkaLiveFeed``, the one
+``meeting-events`` consumer of the process) hands every event to the :class:`LiveHub`,
+which turns it into frames (``frames_for``) only when some socket subscribed to that
+meeting:
 
 - ``Transcribed`` → ``transcript.update`` (``completed: false`` for a draft that a later
   frame for the same seqs replaces; the final pass is ``completed: true`` and replaces
@@ -19,25 +18,19 @@ from all its meetings and gets one ``error`` frame (``slow_consumer``) instead o
 backlog, so one slow client never holds up the feed or the others. Nothing here polls a
 database.
 
-Must not: block the event loop, or keep state for meetings nobody watches.
+Must not: block the event loop, keep state for meetings nobody watches, or talk to a
+broker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.streams.contract import MEETING_EVENTS, ContractError, EventCodec
-
-log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "v1"
 Frame = dict[str, Any]
@@ -48,50 +41,47 @@ Frame = dict[str, Any]
 
 def frames_for(event: Meeting.Event) -> list[Frame]:
     """The frames subscribers of the event's meeting get (none for most event types)."""
-    base = {"schema_version": SCHEMA_VERSION, "meeting_id": event.meeting_id}
-    version = event.originator_version
     if isinstance(event, Meeting.Transcribed):
         return [transcript_update(event)]
     if isinstance(event, Meeting.Enhanced):
         return [
-            {
-                **base,
-                "event_type": "transcript.enhanced",
-                "enhanced_text": event.text,
-                "turns": event.segments,
-                "completed": event.final,
-                "pii_masked": event.pii_masked,
-                "version": version,
-                "input_version": event.input_version,
-            }
+            _frame(
+                event,
+                "transcript.enhanced",
+                enhanced_text=event.text,
+                turns=event.segments,
+                completed=event.final,
+                pii_masked=event.pii_masked,
+                input_version=event.input_version,
+            )
         ]
     if isinstance(event, Meeting.Reported):
         return [
-            {
-                **base,
-                "event_type": "report.update",
-                "report": event.report,
-                "completed": event.final,
-                "version": version,
-                "input_version": event.input_version,
-            }
+            _frame(
+                event,
+                "report.update",
+                report=event.report,
+                completed=event.final,
+                input_version=event.input_version,
+            )
         ]
     if isinstance(event, Meeting.ChunkRejected):
         return [
-            {
-                **base,
-                "event_type": "chunk.rejected",
-                "seq": event.seq,
-                "code": event.code,
-                "message": event.reason,
-                "version": version,
-            }
+            _frame(event, "chunk.rejected", seq=event.seq, code=event.code, message=event.reason)
         ]
     if isinstance(event, Meeting.Finished):
-        return [
-            {**base, "event_type": "meeting.status", "status": "finalizing", "version": version}
-        ]
+        return [_frame(event, "meeting.status", status="finalizing")]
     return []
+
+
+def _frame(event: Meeting.Event, event_type: str, **fields: Any) -> Frame:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "meeting_id": event.meeting_id,
+        "event_type": event_type,
+        **fields,
+        "version": event.originator_version,
+    }
 
 
 def transcript_update(event: Meeting.Transcribed) -> Frame:
@@ -211,119 +201,3 @@ class LiveHub:
         )
         if self.on_drop is not None:
             self.on_drop()
-
-
-# ---------------------------------------------------------------------- Kafka feed
-
-
-class KafkaLiveFeed:
-    """Follows ``meeting-events`` from its end into a :class:`LiveHub`, reconnecting."""
-
-    def __init__(
-        self,
-        hub: LiveHub,
-        bootstrap_servers: str,
-        *,
-        topic: str = MEETING_EVENTS,
-        codec: EventCodec | None = None,
-        on_event: Callable[[str], None] | None = None,
-        retry_sec: float = 2.0,
-    ) -> None:
-        self.hub = hub
-        self.bootstrap_servers = bootstrap_servers
-        self.topic = topic
-        self.codec = codec or EventCodec()
-        self.on_event = on_event
-        self.retry_sec = retry_sec
-        self.ready = asyncio.Event()
-        """Set once every partition is assigned and positioned (tests wait for it)."""
-        self.positions: dict[int, int] = {}
-        """Next offset to read per partition, kept across reconnects."""
-        self.listeners: list[Callable[[Meeting.Event], None]] = []
-        """Called with every decoded event (the meeting cache invalidates with it)."""
-        self.on_state: Callable[[bool], None] | None = None
-        """Called with True once following the stream, False when the stream was lost."""
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self._follow(stop)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("live feed lost %s; retrying", self.bootstrap_servers, exc_info=True)
-                self._set_ready(False)
-                await _wait(stop, self.retry_sec)
-        self._set_ready(False)
-
-    def _set_ready(self, ready: bool) -> None:
-        if ready:
-            self.ready.set()
-        else:
-            self.ready.clear()
-        if self.on_state is not None:
-            self.on_state(ready)
-
-    async def _follow(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="latest",
-        )
-        await consumer.start()
-        try:
-            partitions = await self._partitions(consumer, stop)
-            if partitions is None:
-                return
-            assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-            consumer.assign(assigned)
-            for tp in assigned:
-                if tp.partition in self.positions:
-                    consumer.seek(tp, self.positions[tp.partition])
-                else:
-                    await consumer.seek_to_end(tp)
-                    self.positions[tp.partition] = await consumer.position(tp)
-            self._set_ready(True)
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=250)
-                for tp, records in batches.items():
-                    for record in records:
-                        self._deliver(record.value)
-                        self.positions[tp.partition] = record.offset + 1
-        finally:
-            await consumer.stop()
-
-    async def _partitions(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> set[int] | None:
-        """The topic's partitions, waiting (without creating it) until it exists."""
-        while not stop.is_set():
-            # A metadata request for all topics never auto-creates one (Tansu would, with
-            # its own partition count, for a request naming it).
-            cluster = await consumer._client.fetch_all_metadata()
-            partitions = cluster.partitions_for_topic(self.topic)
-            if partitions:
-                return set(partitions)
-            await _wait(stop, self.retry_sec)
-        return None
-
-    def _deliver(self, value: bytes | None) -> None:
-        if value is None:
-            return
-        try:
-            envelope = self.codec.decode(value)
-            event = self.codec.from_record(
-                envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
-            )
-        except (ContractError, KeyError, TypeError, ValueError):
-            log.warning("live feed skipped a message it cannot decode", exc_info=True)
-            return
-        if self.on_event is not None:
-            self.on_event(envelope.event_type)
-        for listener in self.listeners:
-            listener(event)
-        self.hub.publish(event)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,81 +1,112 @@
-"""The meeting routes: start, chunks, get, finish, list.
+"""The meeting routes: start, get, list, finish (chunks are ``chunks``).
 
-Commands go to the write model (``deps.commands``), reads to the read model
-(``deps.reads``, synchronous, run in worker threads). Every handler validates its input
-completely before it calls either (``bodies``), and answers with the documents of
-``views``. The behaviours the contract marks **fix**:
+Each route's request, answer and OpenAPI operation are declared here, beside its handler.
+Commands go to the write model (``deps.commands``), reads to the read model (``deps.read``,
+in worker threads). The behaviours the contract marks **fix**:
 
 - start: mode, language, consent, context and recipients are stored; a repeated start
   with the identical payload answers 200 with the original (``created: false``), a
   different payload 409 ``meeting_already_exists``;
-- chunks: unknown meeting 404, finished 409, bad base64 400 ``bad_base64``, audio that
-  cannot be used 422 ``invalid_audio`` (a refused attempt does not use up its idempotency
-  key), a repeat answers the original with ``duplicate: true``, the same seq with other
-  bytes 409 ``chunk_conflict``;
 - get: 404 only when the meeting does not exist at all; ``min_version``/``wait_ms`` give
   read-your-writes, and the write model answers when the read model is behind. Answers
   of the read model are kept in the ``MeetingCache`` until the event stream shows a newer
   version of the meeting.
 
-Tenants: a user identity with a tenant only sees (and feeds) meetings started under that
-tenant; any other meeting is 404 to it, exactly as if it did not exist.
+Tenants: a user identity with a tenant only sees (and finishes) meetings started under
+that tenant; any other meeting is 404 to it, exactly as if it did not exist (``tenants``).
 
 Must not: talk to stores directly, or trust a field it has not validated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from interview_analytics.domain.application import ReceiveChunk, StartMeeting
-from interview_analytics.domain.audio import AudioFormat
-from interview_analytics.domain.errors import MeetingNotFoundError
-from interview_analytics.domain.events import EventMeta
-from interview_analytics.domain.ids import validate_meeting_id
-from interview_analytics.domain.meeting import Meeting
-from interview_analytics.http import bodies, views
-from interview_analytics.http.access import request_id_of
-from interview_analytics.http.auth import can_see_meeting
+from interview_analytics.domain.application import StartMeeting
+from interview_analytics.domain.lifecycle import CONSENTS, MODES
+from interview_analytics.domain.read_filters import MeetingFilter
+from interview_analytics.http import meeting_document
+from interview_analytics.http.answers import BOOL, INT, NUM, STR, TIME, Answer, Prop
 from interview_analytics.http.cache import CachedMeeting, MeetingCache
-from interview_analytics.http.deps import ApiDependencies, deps_of
+from interview_analytics.http.common import (
+    API_VERSION,
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MEETING_ID,
+    STATUS,
+    language_field,
+)
+from interview_analytics.http.deps import ApiDependencies
 from interview_analytics.http.errors import ApiError
-from interview_analytics.http.identity import Identity
-from interview_analytics.http.operations import identity_of
-from interview_analytics.http.ports import DependencyUnavailableError, MeetingCommands
-from interview_analytics.http.reading import decode_audio_b64, read_json
+from interview_analytics.http.fields import Field, Spec, filter_spec
+from interview_analytics.http.operations import Call, Operation
+from interview_analytics.http.ports import DependencyUnavailableError
+from interview_analytics.http.tenants import confine, load_visible, require_visible, tenant_scope
 
+# ---------------------------------------------------------------------- start
 
-def event_meta(request: Request, identity: Identity) -> EventMeta:
-    return EventMeta(actor=identity.subject, correlation_id=request_id_of(request))
+START = Spec(
+    "StartMeetingRequest",
+    (
+        Field("api_version", "string", "Contract version.", enum=(API_VERSION,)),
+        dataclasses.replace(
+            MEETING_ID,
+            description="Absent: generated as mtg_<UTC yyyymmddHHMMSS>_<10 hex>. "
+            + MEETING_ID.description,
+            example="mtg_20240501120000_0a1b2c3d4e",
+        ),
+        Field("mode", "string", "How audio arrives.", enum=MODES, default=MODES[0]),
+        language_field(
+            "Language code; absent = the server's default (WHISPER_LANGUAGE). Must be one "
+            "the speech model can transcribe (422 unsupported_language).",
+            example="ru",
+        ),
+        Field("consent", "string", "Recording consent.", enum=CONSENTS, default=CONSENTS[0]),
+        Field("context", "object", "Free-form client context, stored with the meeting."),
+        Field(
+            "recipients",
+            "string_list",
+            "Who receives the report.",
+            max_items=MAX_NAMES,
+            max_length=MAX_NAME_LENGTH,
+        ),
+        Field(
+            "auto_join_connector",
+            "boolean",
+            "Realtime meetings: ask the meeting-platform connector (SberJazz) to join and pull "
+            "the live audio. Absent = the server's MEETING_AUTO_JOIN_ON_START.",
+        ),
+    ),
+    "Every field is optional. A repeated start of an existing id with the identical "
+    "payload answers 200 with the original meeting (created: false); a different payload "
+    "is 409 meeting_already_exists.",
+)
 
+START_ANSWER = Answer(
+    "StartMeetingResponse",
+    (
+        Prop("api_version", STR, value=API_VERSION),
+        Prop("meeting_id", STR),
+        Prop("status", STATUS),
+        Prop("version", INT, "Stream version; pass as min_version to GET."),
+        Prop("created", BOOL, "False for an identical repeated start."),
+        *meeting_document.SETTINGS,
+    ),
+)
 
-def tenant_scope(identity: Identity) -> str | None:
-    """The tenant a caller is confined to (``http.auth.can_see_meeting``'s rule): None
-    for services, users without a tenant and ``AUTH_MODE=none``."""
-    if identity.auth_type == "none" or identity.is_service:
-        return None
-    return identity.tenant
-
-
-def require_visible(identity: Identity, meeting_id: str, tenant: str | None) -> None:
-    """Another tenant's meeting is 404, exactly like one that does not exist (a 403
-    would tell the caller that the id is in use)."""
-    if not can_see_meeting(identity, tenant):
-        raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
-
-
-async def load_visible(commands: MeetingCommands, identity: Identity, meeting_id: str) -> Meeting:
-    meeting = await commands.load(meeting_id)
-    require_visible(identity, meeting_id, meeting.tenant)
-    return meeting
-
-
-def path_meeting_id(request: Request) -> str:
-    return validate_meeting_id(str(request.path_params["meeting_id"]))
+START_MEETING = Operation(
+    "start_meeting",
+    "Start a meeting",
+    "any",
+    "meetings",
+    START_ANSWER,
+    description=START.description,
+    body=START,
+    errors=(400, 409, 413, 422, 503),
+)
 
 
 def connector_to_join(deps: ApiDependencies, mode: str, asked: bool | None) -> str | None:
@@ -101,102 +132,134 @@ def connector_to_join(deps: ApiDependencies, mode: str, asked: bool | None) -> s
     return deps.connector_provider
 
 
-async def start_meeting(request: Request) -> Response:
+async def start_meeting(call: Call) -> Response:
     """Start a meeting (or confirm an identical earlier start)."""
-    deps = deps_of(request)
-    identity = identity_of(request)
-    values = bodies.START.validate(
-        await read_json(request, deps.limits.max_request_body_bytes, optional=True)
-    )
-    meeting_id = values["meeting_id"] or deps.meeting_ids()
+    deps = call.deps
+    values = await call.body()
     command = StartMeeting(
-        meeting_id=meeting_id,
+        meeting_id=values["meeting_id"] or deps.meeting_ids(),
         mode=values["mode"],
         language=values["language"],
         consent=values["consent"],
         context=values["context"],
         recipients=values["recipients"],
-        tenant=identity.tenant,
+        tenant=call.identity.tenant,
         join_connector=connector_to_join(deps, values["mode"], values["auto_join_connector"]),
     )
-    outcome = await deps.commands.start(command, event_meta(request, identity))
+    outcome = await deps.commands.start(command, call.meta)
     meeting = await deps.commands.load(outcome.meeting_id)
-    return JSONResponse(views.start_document(outcome, meeting))
-
-
-async def receive_chunk(request: Request) -> Response:
-    """Accept one audio chunk of a meeting."""
-    deps = deps_of(request)
-    identity = identity_of(request)
-    meeting_id = path_meeting_id(request)
-    values = bodies.CHUNK.validate(await read_json(request, deps.limits.max_request_body_bytes))
-    audio = decode_audio_b64(values["content_b64"], deps.limits.max_chunk_bytes)
-    command = ReceiveChunk(
-        meeting_id=meeting_id,
-        seq=values["seq"],
-        audio=audio,
-        audio_format=AudioFormat(values["codec"], values["sample_rate"], values["channels"]),
-        idempotency_key=values["idempotency_key"],
-        speaker_hint=values["speaker_hint"],
+    return START_ANSWER.response(
+        meeting, meeting_id=outcome.meeting_id, version=outcome.version, created=outcome.created
     )
-    if tenant_scope(identity) is not None:
-        await load_visible(deps.commands, identity, meeting_id)
-    outcome = await deps.commands.receive_chunk(command, event_meta(request, identity))
-    return JSONResponse(views.chunk_document(outcome))
 
 
-async def finish_meeting(request: Request) -> Response:
+# ---------------------------------------------------------------------- finish
+
+FINISH = Spec(
+    "FinishRequest",
+    (Field("reason", "string", "Why the meeting ended.", max_length=200, default="client"),),
+    "Optional body. Finishing a finished meeting answers the original result (duplicate: true).",
+)
+
+FINISH_ANSWER = Answer(
+    "FinishResponse",
+    (
+        Prop("api_version", STR, value=API_VERSION),
+        Prop("meeting_id", STR),
+        Prop("status", STATUS),
+        Prop("version", INT),
+        Prop("duplicate", BOOL),
+    ),
+)
+
+FINISH_MEETING = Operation(
+    "finish_meeting",
+    "Finish a meeting",
+    "any",
+    "meetings",
+    FINISH_ANSWER,
+    description=FINISH.description,
+    body=FINISH,
+    errors=(400, 404, 413, 422, 503),
+)
+
+
+async def finish_meeting(call: Call) -> Response:
     """Finish a meeting: no more chunks; the final transcript and report follow."""
-    deps = deps_of(request)
-    identity = identity_of(request)
-    meeting_id = path_meeting_id(request)
-    values = bodies.FINISH.validate(
-        await read_json(request, deps.limits.max_request_body_bytes, optional=True)
-    )
-    if tenant_scope(identity) is not None:
-        await load_visible(deps.commands, identity, meeting_id)
-    outcome = await deps.commands.finish(
-        meeting_id, reason=values["reason"], meta=event_meta(request, identity)
-    )
-    return JSONResponse(views.finish_document(outcome))
+    meeting_id = call.meeting_id
+    values = await call.body()
+    await confine(call.deps.commands, call.identity, meeting_id)
+    outcome = await call.deps.commands.finish(meeting_id, reason=values["reason"], meta=call.meta)
+    return FINISH_ANSWER.response(outcome)
 
 
-async def get_meeting(request: Request) -> Response:
+# ---------------------------------------------------------------------- get
+
+GET_MEETING_QUERY = Spec(
+    "GetMeetingQuery",
+    (
+        Field(
+            "min_version",
+            "integer",
+            "Read-your-writes: the version a command answered. The read waits (up to wait_ms) "
+            "until the read model has it, else answers from the write model.",
+            minimum=1,
+        ),
+        Field(
+            "wait_ms",
+            "integer",
+            "How long to wait for min_version, milliseconds; clamped to "
+            "READ_YOUR_WRITES_MAX_WAIT_MS (the default when absent).",
+            minimum=0,
+        ),
+    ),
+)
+
+GET_MEETING = Operation(
+    "get_meeting",
+    "Get a meeting",
+    "any",
+    "meetings",
+    meeting_document.MEETING,
+    description="404 only when the meeting does not exist (or belongs to another "
+    "tenant). With min_version the answer reflects at least that version.",
+    query=GET_MEETING_QUERY,
+    errors=(404, 422, 503),
+)
+
+
+async def get_meeting(call: Call) -> Response:
     """One meeting: status, transcripts, report, segments and metrics."""
-    deps = deps_of(request)
-    identity = identity_of(request)
-    meeting_id = path_meeting_id(request)
-    query = bodies.GET_MEETING.validate_query(request.query_params)
+    meeting_id = call.meeting_id
+    query = call.query()
     min_version: int | None = query["min_version"]
-    cache: MeetingCache = request.app.state.meeting_cache
+    cache: MeetingCache = call.request.app.state.meeting_cache
     cached = cache.get(meeting_id, min_version)
     if cached is not None:
-        require_visible(identity, meeting_id, cached.tenant)
+        require_visible(call.identity, meeting_id, cached.tenant)
         return Response(cached.body, media_type="application/json")
-    document = await _from_read_model(request, meeting_id, min_version, query["wait_ms"])
+    document = await _from_read_model(call.deps, meeting_id, min_version, query["wait_ms"])
     if document is None:
-        meeting = await load_visible(deps.commands, identity, meeting_id)
-        return JSONResponse(views.meeting_from_write_model(meeting))
-    require_visible(identity, meeting_id, document.get("tenant"))
-    response = JSONResponse(views.meeting_from_read_model(document))
+        meeting = await load_visible(call.deps.commands, call.identity, meeting_id)
+        return JSONResponse(meeting_document.from_write_model(meeting))
+    require_visible(call.identity, meeting_id, document.get("tenant"))
+    response = JSONResponse(meeting_document.from_read_model(document))
     body = bytes(response.body)
     cache.put(meeting_id, CachedMeeting(int(document["version"]), document.get("tenant"), body))
     return response
 
 
 async def _from_read_model(
-    request: Request, meeting_id: str, min_version: int | None, wait_ms: int | None
+    deps: ApiDependencies, meeting_id: str, min_version: int | None, wait_ms: int | None
 ) -> dict[str, Any] | None:
     """The read model's document, or None when it lacks the meeting (at ``min_version``)
     or is unavailable: the write model answers then."""
-    deps = deps_of(request)
-    reads = deps.reads
     try:
         if min_version is not None:
             limit = deps.limits.read_your_writes_max_wait_ms
             wait_sec = min(limit if wait_ms is None else wait_ms, limit) / 1000
-            await run_in_threadpool(reads.wait_for_version, meeting_id, min_version, wait_sec)
-        view = await run_in_threadpool(reads.get_meeting, meeting_id)
+            await deps.read(deps.reads.wait_for_version, meeting_id, min_version, wait_sec)
+        view = await deps.read(deps.reads.get_meeting, meeting_id)
     except DependencyUnavailableError:
         return None
     if view is None or (min_version is not None and view.version < min_version):
@@ -204,18 +267,55 @@ async def _from_read_model(
     return view.to_dict()
 
 
-async def list_meetings(request: Request) -> Response:
+# ---------------------------------------------------------------------- list
+
+LIST_MEETINGS_QUERY = filter_spec("ListMeetingsQuery", MeetingFilter)
+
+MEETING_SUMMARY = Answer(
+    "MeetingSummary",
+    (
+        Prop("meeting_id", STR),
+        Prop("status", STATUS),
+        Prop("mode", STR),
+        Prop("language", STR),
+        Prop("tenant", STR, maybe=True),
+        Prop("started_at", TIME),
+        Prop("updated_at", TIME),
+        Prop("finished_at", TIME, maybe=True),
+        Prop("chunks_received", INT),
+        Prop("audio_seconds", NUM),
+        Prop("report_final", BOOL),
+        Prop("version", INT),
+    ),
+)
+
+MEETING_LIST = Answer(
+    "MeetingList",
+    (
+        Prop(
+            "items",
+            MEETING_SUMMARY,
+            many=True,
+            get=lambda page: [MEETING_SUMMARY.build(item.to_dict()) for item in page.items],
+        ),
+        Prop("next_cursor", STR, maybe=True),
+    ),
+)
+
+LIST_MEETINGS = Operation(
+    "list_meetings",
+    "List meetings, newest first",
+    "any",
+    "meetings",
+    MEETING_LIST,
+    description="A user identity with a tenant sees only its tenant's meetings.",
+    query=LIST_MEETINGS_QUERY,
+    errors=(400, 422, 503),
+)
+
+
+async def list_meetings(call: Call) -> Response:
     """Meetings, newest first, with filters and a cursor."""
-    deps = deps_of(request)
-    identity = identity_of(request)
-    query = bodies.LIST_MEETINGS.validate_query(request.query_params)
-    # The query spec names exactly the read method's keyword arguments.
-    page = await run_in_threadpool(
-        lambda: deps.reads.list_meetings(**query, tenant=tenant_scope(identity))
-    )
-    return JSONResponse(
-        {
-            "items": [views.jsonable(item.to_dict()) for item in page.items],
-            "next_cursor": page.next_cursor,
-        }
-    )
+    selection = MeetingFilter(**call.query(), tenant=tenant_scope(call.identity))
+    page = await call.deps.read(call.deps.reads.list_meetings, selection)
+    return MEETING_LIST.response(page)

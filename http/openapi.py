@@ -1,11 +1,12 @@
 """The OpenAPI 3.1 document, generated from the route table.
 
 Every ``ApiRoute`` contributes one operation: its path parameters, its query spec as
-parameters, its body spec as the request schema, its answer schema, and an ``Error``
-response for each status it can refuse with (401/403 on guarded routes; 422 and 400
-wherever input is read). The WebSockets are described in ``info.description`` (OpenAPI
-has no WebSocket operations). The committed copy is ``schemas/openapi.json``; a test fails
-when it differs from what this module generates. Regenerate it with
+parameters, its body spec as the request schema, its answer (and the answers that one
+refers to) as components, and an ``Error`` response for each status it can refuse with
+(401/403 on guarded routes; 422 and 400 wherever input is read). The WebSockets are
+described in ``info.description`` (OpenAPI has no WebSocket operations). The committed
+copy is ``schemas/openapi.json``; a test fails when it differs from what this module
+generates. Regenerate it with
 
     .venv/bin/python -m interview_analytics.http.openapi > schemas/openapi.json
 
@@ -22,8 +23,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from interview_analytics.http import shapes
-from interview_analytics.http.errors import HTTP_CODES
+from interview_analytics.http.errors import ERROR, HTTP_CODES
 from interview_analytics.http.operations import ApiRoute, Operation
 
 TITLE = "Interview Analytics API"
@@ -53,7 +53,7 @@ _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, Any] = dict(shapes.COMPONENTS)
+    components: dict[str, Any] = ERROR.components()
     for route in routes:
         if not isinstance(route, ApiRoute):
             continue
@@ -64,6 +64,8 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
             paths.setdefault(route.path, {})[method.lower()] = _operation(route.path, operation)
         if operation.body is not None:
             components[operation.body.name] = operation.body.json_schema()
+        if operation.answer is not None:
+            components.update(operation.answer.components())
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
@@ -91,7 +93,7 @@ def _operation(path: str, operation: Operation) -> dict[str, Any]:
     if operation.body is not None:
         result["requestBody"] = {
             "required": operation.body_required,
-            "content": {"application/json": {"schema": shapes.ref(operation.body.name)}},
+            "content": {"application/json": {"schema": _ref(operation.body.name)}},
         }
     result["responses"] = _responses(operation, bool(parameters) or operation.body is not None)
     if operation.access == "public":
@@ -107,8 +109,8 @@ def _operation(path: str, operation: Operation) -> dict[str, Any]:
 
 def _responses(operation: Operation, reads_input: bool) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
-    if operation.response is not None:
-        ok["content"] = {operation.media_type: {"schema": shapes.ref(operation.response)}}
+    if operation.answer is not None:
+        ok["content"] = {operation.media_type: {"schema": operation.answer.reference()}}
     elif operation.media_type != "application/json":
         ok["content"] = {operation.media_type: {"schema": {"type": "string"}}}
     else:
@@ -121,13 +123,19 @@ def _responses(operation: Operation, reads_input: bool) -> dict[str, Any]:
         statuses |= {422}
     if operation.body is not None:
         statuses |= {400, 413}
+    # /ready answers its own document, failing checks included, when it is not ready.
+    refusal = operation.answer if operation.operation_id == "ready" else None
+    schema = (refusal or ERROR).reference()
     for status in sorted(statuses):
-        schema = shapes.ref("Ready") if operation.operation_id == "ready" else shapes.ref("Error")
         responses[str(status)] = {
             "description": HTTP_CODES.get(status, "error").replace("_", " "),
             "content": {"application/json": {"schema": schema}},
         }
     return responses
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def render(routes: Sequence[BaseRoute]) -> str:

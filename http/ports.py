@@ -1,10 +1,13 @@
 """What the front door needs from the rest of the system, as Protocols ("ports").
 
-``http/`` may not import ``projections/`` or ``ops/``; it names here the operations it
-calls and ``ops/`` passes in objects that have them: the write side
+``http/`` may not import ``projections/``, ``streams/`` adapters or ``ops/``; it names here
+the operations it calls and ``ops/`` passes in objects that have them: the write side
 (:class:`MeetingCommands`, async, built around ``domain.application.Meetings``), the read
-side (:class:`MeetingReads`, the synchronous methods of ``projections.queries.Queries``;
-the routes call them in worker threads) and the readiness checks.
+side (:class:`MeetingReads`: ``projections.queries.Queries`` itself, synchronous; the
+routes call it in worker threads), the connector (:class:`ConnectorAdmin`), the live
+event feed (:class:`LiveFeed`, ``streams.live_feed.KafkaLiveFeed``), the readiness checks,
+and the :class:`Service` objects whose lifetime is the app's (started before the first request,
+stopped after the last).
 
 Errors crossing a port: the domain's ``DomainError`` subclasses, and the two below, which
 adapters raise instead of their own (a ClickHouse error must not reach a route as an
@@ -16,12 +19,17 @@ Must not: import adapters, or read the environment.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from interview_analytics.domain.application import ReceiveChunk, StartMeeting
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
+from interview_analytics.domain.read_filters import (
+    ConnectorSessionsFilter,
+    DeadLetterFilter,
+    MeetingFilter,
+    SecurityAuditFilter,
+)
 from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
 
 
@@ -97,16 +105,9 @@ class MeetingReads(Protocol):
 
     def get_meeting(self, meeting_id: str) -> MeetingView | None: ...
 
-    def list_meetings(
-        self,
-        status: str | None = None,
-        language: str | None = None,
-        started_from: datetime | None = None,
-        started_to: datetime | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-        tenant: str | None = None,
-    ) -> MeetingPage: ...
+    def list_meetings(self, selection: MeetingFilter) -> MeetingPage:
+        """Raises ``InvalidCursorError`` (through ``read_errors``) for a bad cursor."""
+        ...
 
     def wait_for_version(self, meeting_id: str, version: int, timeout_sec: float = 5.0) -> bool:
         """True once the read model has the meeting at ``version`` or later."""
@@ -116,25 +117,9 @@ class MeetingReads(Protocol):
         """Rows with ``queue``, ``group``, ``depth``, ``pending``, ``dlq_depth`` (+ extras)."""
         ...
 
-    def dead_letters(
-        self,
-        *,
-        meeting_id: str | None = None,
-        stage: str | None = None,
-        include_resolved: bool = True,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]: ...
+    def dead_letters(self, selection: DeadLetterFilter) -> list[dict[str, Any]]: ...
 
-    def security_audit(
-        self,
-        *,
-        allowed: bool | None = None,
-        subject: str | None = None,
-        endpoint: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    def security_audit(self, selection: SecurityAuditFilter) -> list[dict[str, Any]]:
         """The front door's allow/deny decisions, newest first."""
         ...
 
@@ -158,7 +143,7 @@ class ConnectorAdmin(Protocol):
         ``never_joined`` (404) when the connector was never asked to join."""
         ...
 
-    async def sessions(self, limit: int) -> list[dict[str, Any]]:
+    async def sessions(self, selection: ConnectorSessionsFilter) -> list[dict[str, Any]]:
         """Newest first."""
         ...
 
@@ -172,3 +157,26 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 ReadinessChecks = Mapping[str, ReadinessCheck]
 """By dependency name: ``event_store``, ``broker``, ``clickhouse``, ``speech_model``."""
+
+
+EventListener = Callable[[str, Meeting.Event], None]
+"""Called with the event type (as on the topic) and the decoded event."""
+
+
+class LiveFeed(Protocol):
+    """Every meeting's events as they are published (one consumer per API process); it
+    runs as one of the app's :class:`Service` objects."""
+
+    def listen(self, on_event: EventListener, on_state: Callable[[bool], None]) -> None:
+        """Call ``on_event`` for each event, ``on_state(True)`` once following the stream
+        and ``on_state(False)`` when it was lost."""
+        ...
+
+
+@runtime_checkable
+class Service(Protocol):
+    """Something with a lifetime: started before the first request, stopped after the last."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -14,6 +14,7 @@ import re
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "X-Request-ID"
@@ -25,6 +26,12 @@ def request_id(scope: Scope) -> str:
     if given is not None and _PLAIN.fullmatch(given):
         return given
     return uuid.uuid4().hex
+
+
+def request_id_of(connection: HTTPConnection) -> str | None:
+    """The id the middleware gave this request or WebSocket."""
+    value = connection.scope.get("state", {}).get("request_id")
+    return str(value) if value is not None else None
 
 
 class RequestIdMiddleware:

@@ -2,7 +2,8 @@
 
 ``/ready`` runs every readiness check at once, each bounded by
 ``limits.readiness_timeout_sec``, and answers 200 when all pass, else 503 with every
-check's result (and the contract's error body naming the failing ones).
+check's result (and the contract's error body naming the failing ones). Each route's
+answer and OpenAPI operation are declared beside its handler.
 
 Must not: do work beyond the checks it is given.
 """
@@ -14,34 +15,68 @@ import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from interview_analytics.http.deps import deps_of
-from interview_analytics.http.errors import RETRY_AFTER_SEC, error_body
+from interview_analytics.http.answers import BOOL, NUM, STR, Answer, Prop
+from interview_analytics.http.errors import ERROR_DETAIL, RETRY_AFTER_SEC, error_body
+from interview_analytics.http.operations import Call, Operation
 from interview_analytics.http.ports import ReadinessCheck
 
+HEALTH_ANSWER = Answer("Health", (Prop("ok", {"const": True}),))
+HEALTH = Operation("health", "Liveness", "public", "system", HEALTH_ANSWER)
 
-async def health(request: Request) -> Response:
+CHECK = Answer("", (Prop("ok", BOOL), Prop("error", STR, maybe=True), Prop("duration_ms", NUM)))
+READY_ANSWER = Answer(
+    "Ready",
+    (
+        Prop("ready", BOOL),
+        Prop(
+            "checks",
+            {
+                "type": "object",
+                "additionalProperties": CHECK.json_schema(),
+                "description": "By dependency: event_store, broker, clickhouse, speech_model.",
+            },
+        ),
+        Prop("detail", ERROR_DETAIL, "When not ready.", required=False),
+    ),
+)
+READY = Operation(
+    "ready",
+    "Readiness of each dependency",
+    "public",
+    "system",
+    READY_ANSWER,
+    description="event store, broker, ClickHouse and speech model, checked separately; 503 "
+    "(with every check's result) unless all pass.",
+    errors=(503,),
+)
+METRICS = Operation(
+    "metrics", "Prometheus metrics", "public", "system", None, media_type="text/plain"
+)
+OPENAPI = Operation("openapi", "This document", "public", "system", None)
+
+
+async def health(call: Call) -> Response:
     """Liveness: the process answers."""
-    return JSONResponse({"ok": True})
+    return HEALTH_ANSWER.response()
 
 
-async def ready(request: Request) -> Response:
+async def ready(call: Call) -> Response:
     """Readiness: every dependency, checked separately."""
-    deps = deps_of(request)
+    deps = call.deps
     timeout = deps.limits.readiness_timeout_sec
     names = list(deps.readiness)
     results = await asyncio.gather(*(_run(deps.readiness[n], timeout) for n in names))
     checks = dict(zip(names, results, strict=True))
     failing = sorted(name for name, result in checks.items() if not result["ok"])
     if not failing:
-        return JSONResponse({"ready": True, "checks": checks})
-    body = {
-        "ready": False,
-        "checks": checks,
+        return READY_ANSWER.response(ready=True, checks=checks)
+    body = READY_ANSWER.build(
+        ready=False,
+        checks=checks,
         **error_body("not_ready", f"not ready: {', '.join(failing)}", {"failing": failing}),
-    }
+    )
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SEC)})
 
 
@@ -61,13 +96,12 @@ async def _run(check: ReadinessCheck, limit_sec: float) -> dict[str, Any]:
     }
 
 
-async def metrics(request: Request) -> Response:
+async def metrics(call: Call) -> Response:
     """Prometheus text exposition of this process's registry."""
-    payload = generate_latest(deps_of(request).registry)
+    payload = generate_latest(call.deps.registry)
     return Response(payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def openapi(request: Request) -> Response:
+async def openapi(call: Call) -> Response:
     """The OpenAPI 3.1 document of this API."""
-    document = request.app.state.openapi
-    return JSONResponse(document)
+    return JSONResponse(call.request.app.state.openapi)

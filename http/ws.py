@@ -47,22 +47,54 @@ from interview_analytics.domain.errors import DomainError, InvalidAudioError
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import validate_meeting_id
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.http import bodies, views
-from interview_analytics.http.access import Access, authorize, request_id_of
+from interview_analytics.http import chunks, meetings
+from interview_analytics.http.access import Access, authorize
+from interview_analytics.http.common import API_VERSION, MAX_SEQ, MEETING_ID
 from interview_analytics.http.deps import ApiDependencies, deps_of
 from interview_analytics.http.errors import ApiError, as_api_error
-from interview_analytics.http.fields import Spec
+from interview_analytics.http.fields import Field, Spec
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.http.live import SCHEMA_VERSION, Frame, LiveHub, Subscriber
-from interview_analytics.http.meetings import load_visible, tenant_scope
 from interview_analytics.http.metrics import ApiMetrics
 from interview_analytics.http.reading import decode_audio_b64, parse_json
+from interview_analytics.http.request_ids import request_id_of
+from interview_analytics.http.tenants import load_visible
 
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 GONE = (WebSocketDisconnect, WebSocketDisconnected)
 """The client went away: nothing to answer, the session ends."""
+
+# ---------------------------------------------------------------------- frame specs
+
+AUDIO_CHUNK = Spec(
+    "AudioChunkFrame",
+    (
+        MEETING_ID,
+        *chunks.CHUNK.fields,
+        Field("timestamp_ms", "integer", "Client clock when captured (echoed).", minimum=0),
+        Field("schema_version", "string", "Frame schema version.", enum=(API_VERSION,)),
+    ),
+)
+AUDIO_STREAM = Spec(
+    "AudioStreamFrame",
+    (
+        MEETING_ID,
+        chunks.CODEC,
+        chunks.SAMPLE_RATE,
+        chunks.CHANNELS,
+        Field(
+            "next_seq",
+            "integer",
+            "Seq of the first binary frame; each accepted frame takes the next one.",
+            minimum=0,
+            maximum=MAX_SEQ,
+            default=0,
+        ),
+        Field("speaker_hint", "string", "Who speaks in the stream's frames.", max_length=200),
+    ),
+)
 
 
 @dataclass
@@ -179,23 +211,23 @@ class Session:
 
     async def _audio_chunk(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
-        values = _validate(bodies.WS_CHUNK, frame)
-        audio = _audio(values["content_b64"], self.deps.limits.max_chunk_bytes)
-        fmt = AudioFormat(values["codec"], values["sample_rate"], values["channels"])
-        await self._receive(
-            meeting_id, values["seq"], audio, fmt, values["idempotency_key"],
-            values["speaker_hint"], {"timestamp_ms": values["timestamp_ms"]},
-        )  # fmt: skip
+        values = _validate(AUDIO_CHUNK, frame)
+        command = ReceiveChunk(
+            meeting_id=meeting_id,
+            seq=values["seq"],
+            audio=_audio(values["content_b64"], self.deps.limits.max_chunk_bytes),
+            audio_format=chunks.audio_format(values),
+            idempotency_key=values["idempotency_key"],
+            speaker_hint=values["speaker_hint"],
+        )
+        await self._receive(command, {"timestamp_ms": values["timestamp_ms"]})
 
     async def _audio_stream(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
-        values = _validate(bodies.WS_STREAM, frame)
+        values = _validate(AUDIO_STREAM, frame)
         await self._visible(meeting_id)
         self.stream = _Stream(
-            meeting_id,
-            AudioFormat(values["codec"], values["sample_rate"], values["channels"]),
-            values["next_seq"],
-            values["speaker_hint"],
+            meeting_id, chunks.audio_format(values), values["next_seq"], values["speaker_hint"]
         )
         self.hub.subscribe(self.subscriber, meeting_id)
         await self.send(
@@ -225,42 +257,31 @@ class Session:
                 f"the audio chunk is larger than {self.deps.limits.max_chunk_bytes} bytes",
                 {"limit_bytes": self.deps.limits.max_chunk_bytes, "seq": stream.next_seq},
             )
-        seq = stream.next_seq
-        await self._receive(
-            stream.meeting_id, seq, data, stream.audio_format, None, stream.speaker_hint, {}
-        )
-        stream.next_seq = seq + 1
-
-    async def _receive(
-        self,
-        meeting_id: str,
-        seq: int,
-        audio: bytes,
-        audio_format: AudioFormat,
-        idempotency_key: str | None,
-        speaker_hint: str | None,
-        echo: dict[str, Any],
-    ) -> None:
-        if tenant_scope(self.identity) is not None:
-            await self._visible(meeting_id)
         command = ReceiveChunk(
-            meeting_id=meeting_id,
-            seq=seq,
-            audio=audio,
-            audio_format=audio_format,
-            idempotency_key=idempotency_key,
-            speaker_hint=speaker_hint,
+            meeting_id=stream.meeting_id,
+            seq=stream.next_seq,
+            audio=data,
+            audio_format=stream.audio_format,
+            speaker_hint=stream.speaker_hint,
         )
+        await self._receive(command, {})
+        stream.next_seq = command.seq + 1
+
+    async def _receive(self, command: ReceiveChunk, echo: dict[str, Any]) -> None:
+        """The REST chunk acceptance (``chunks.accept``), answered with ``chunk.ack``; the
+        socket is subscribed to the meeting."""
+        seq = command.seq
         try:
-            outcome = await self.deps.commands.receive_chunk(command, self._meta())
+            outcome = await chunks.accept(self.deps, self.identity, command, self._meta())
         except InvalidAudioError as error:
             raise FrameError(
                 "bad_audio", error.message, {**error.details, "seq": seq, "reason_code": error.code}
             ) from None
         except DomainError as error:
             raise FrameError(error.code, error.message, {**error.details, "seq": seq}) from None
-        self.hub.subscribe(self.subscriber, meeting_id)
-        await self.send({"event_type": "chunk.ack", **views.chunk_document(outcome), **echo})
+        self.hub.subscribe(self.subscriber, command.meeting_id)
+        ack = chunks.CHUNK_ANSWER.build(outcome)
+        await self.send({"event_type": "chunk.ack", **ack, **echo})
 
     async def _subscribe(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
@@ -282,12 +303,13 @@ class Session:
 
     async def _finish(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
-        values = _validate(bodies.FINISH, frame)
+        values = _validate(meetings.FINISH, frame)
         await self._visible(meeting_id)
         outcome = await self.deps.commands.finish(
             meeting_id, reason=values["reason"], meta=self._meta()
         )
-        await self.send({"event_type": "meeting.finished", **views.finish_document(outcome)})
+        finished = meetings.FINISH_ANSWER.build(outcome)
+        await self.send({"event_type": "meeting.finished", **finished})
 
     async def _ping(self, frame: dict[str, Any]) -> None:
         await self.send({"event_type": "pong", "timestamp_ms": frame.get("timestamp_ms")})

@@ -7,14 +7,16 @@ key lists...) stops the process with a :class:`SettingsError` in any environment
 production refuses ``AUTH_MODE=none`` earlier, in ``Settings.from_env``.
 
 ``build_audit_sinks(settings, bootstrap_servers)`` gives the structured log line always,
-plus the ``security-audit`` topic when a broker is given; the API's lifespan calls
-``start()`` and ``stop()`` on the result.
+plus the ``security-audit`` topic (``streams.audit_sink.KafkaAuditSink``) when a broker is
+given; the API's lifespan calls ``start()`` and ``stop()`` on the result.
+
+Must not: hold the authentication rules themselves (``http/auth.py`` and the modules it
+names do), or log a key or a secret.
 """
 
 from __future__ import annotations
 
-from interview_analytics.http.audit import AuditSink
-from interview_analytics.http.audit_sinks import FanOutAuditSink, KafkaAuditSink, LoggingAuditSink
+from interview_analytics.http.audit import AuditSink, FanOutAuditSink, LoggingAuditSink
 from interview_analytics.http.auth import (
     AuthConfig,
     AuthConfigError,
@@ -24,6 +26,7 @@ from interview_analytics.http.auth import (
 )
 from interview_analytics.http.identity import Authenticator
 from interview_analytics.ops.settings import Settings, SettingsError
+from interview_analytics.streams.audit_sink import KafkaAuditSink
 
 _MODES: dict[str, AuthMode] = {"none": "none", "api_key": "api_key", "jwt": "jwt"}
 

@@ -1,5 +1,9 @@
 """Wiring of the SberJazz connector: the platform client from the settings, and the
-session manager that the admin API and the reconciliation worker share in a process."""
+session manager that the admin API and the reconciliation worker share in a process.
+
+Must not: build clients at import time or make platform calls itself (the session manager
+does).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from interview_analytics.connectors.sberjazz.sessions import (
 )
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.connector import ConnectorSession
+from interview_analytics.domain.read_filters import ConnectorSessionsFilter
 from interview_analytics.http.ports import ConnectorUnavailableError
 from interview_analytics.ops.read_errors import read_errors
 from interview_analytics.ops.settings import Settings
@@ -122,9 +127,9 @@ class ConnectorAdminAdapter:
             return {**record, "source": "read_model"}
         return session_record(await self.manager.status(meeting_id), meeting_id)
 
-    async def sessions(self, limit: int) -> list[dict[str, Any]]:
+    async def sessions(self, selection: ConnectorSessionsFilter) -> list[dict[str, Any]]:
         with read_errors():
-            return await asyncio.to_thread(lambda: self.queries.connector_sessions(limit=limit))
+            return await asyncio.to_thread(self.queries.connector_sessions, selection)
 
     async def health(self) -> dict[str, Any]:
         return await self.manager.health()

@@ -1,8 +1,10 @@
 """Reads of the read models, as ``http/`` and the admin views need them.
 
 Every read is correct with duplicate rows present: ``FINAL`` on the ReplacingMergeTree
-tables (``WHERE`` runs after the merge, so filters see only current rows). ``Queries``
-answers with plain dicts and small dataclasses in the API contract's words:
+tables (``WHERE`` runs after the merge, so filters see only current rows). The filtered
+reads take their filter object of ``domain/read_filters.py`` (the same declaration the
+API's query parameters come from). ``Queries`` answers with plain dicts and small
+dataclasses in the API contract's words:
 
 - ``get_meeting``: the meeting (``api_version`` "v1", status, transcripts, report...) with
   its current segments and the latest report's figures; None when unknown;
@@ -30,6 +32,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from interview_analytics.domain.read_filters import (
+    ConnectorSessionsFilter,
+    DeadLetterFilter,
+    MeetingFilter,
+    SecurityAuditFilter,
+)
 from interview_analytics.projections import connector_sessions
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
@@ -220,29 +228,21 @@ class Queries:
             "risk_flag_codes": list(row["risk_flag_codes"]),
         }
 
-    def list_meetings(
-        self,
-        status: str | None = None,
-        language: str | None = None,
-        started_from: datetime | None = None,
-        started_to: datetime | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-        tenant: str | None = None,
-    ) -> Page:
+    def list_meetings(self, selection: MeetingFilter | None = None) -> Page:
         """Newest first; ``started_from`` inclusive, ``started_to`` exclusive; ``tenant``
         keeps only the meetings started under that tenant."""
-        limit = clamp_limit(limit)
+        wanted = selection or MeetingFilter()
+        limit = clamp_limit(wanted.limit)
         filters = Filters(limit=limit + 1)
-        if status is not None:
-            filters.add("status = {status:String}", status=status)
-        if language is not None:
-            filters.add("language = {language:String}", language=language.lower())
-        if tenant is not None:
-            filters.add("tenant = {tenant:String}", tenant=tenant)
-        filters.time_range("started_at", started_from, started_to)
-        if cursor is not None:
-            after_us, after_id = decode_cursor(cursor)
+        if wanted.status is not None:
+            filters.add("status = {status:String}", status=wanted.status)
+        if wanted.language is not None:
+            filters.add("language = {language:String}", language=wanted.language.lower())
+        if wanted.tenant is not None:
+            filters.add("tenant = {tenant:String}", tenant=wanted.tenant)
+        filters.time_range("started_at", wanted.started_from, wanted.started_to)
+        if wanted.cursor is not None:
+            after_us, after_id = decode_cursor(wanted.cursor)
             filters.add(
                 "(toUnixTimestamp64Micro(started_at), meeting_id)"
                 " < ({after_us:Int64}, {after_id:String})",
@@ -342,21 +342,15 @@ class Queries:
                 )
         return result
 
-    def dead_letters(
-        self,
-        *,
-        meeting_id: str | None = None,
-        stage: str | None = None,
-        include_resolved: bool = True,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    def dead_letters(self, selection: DeadLetterFilter | None = None) -> list[dict[str, Any]]:
         """Dead letters, newest first, with ``resolved`` from the meeting's results."""
-        filters = Filters(limit=clamp_limit(limit))
-        if meeting_id is not None:
-            filters.add("d.meeting_id = {m:String}", m=meeting_id)
-        if stage is not None:
-            filters.add("d.stage = {stage:String}", stage=stage)
-        if not include_resolved:
+        wanted = selection or DeadLetterFilter()
+        filters = Filters(limit=clamp_limit(wanted.limit))
+        if wanted.meeting_id is not None:
+            filters.add("d.meeting_id = {m:String}", m=wanted.meeting_id)
+        if wanted.stage is not None:
+            filters.add("d.stage = {stage:String}", stage=wanted.stage)
+        if not wanted.include_resolved:
             filters.add("NOT resolved")
         # Only constant fragments are joined; every value is a bound parameter.
         rows = self.store.query_rows(
@@ -394,15 +388,15 @@ class Queries:
         return found[0] if found else None
 
     def connector_sessions(
-        self,
-        *,
-        states: Sequence[str] | None = None,
-        stalest_first: bool = False,
-        limit: int = 100,
+        self, selection: ConnectorSessionsFilter | None = None
     ) -> list[dict[str, Any]]:
         """Sessions newest first (or longest unseen first), ``connector_sessions.py``."""
+        wanted = selection or ConnectorSessionsFilter()
         return connector_sessions.session_records(
-            self.store, states=states, stalest_first=stalest_first, limit=limit
+            self.store,
+            states=wanted.states,
+            stalest_first=wanted.stalest_first,
+            limit=wanted.limit,
         )
 
     def connector_session_counts(self) -> dict[str, int]:
@@ -411,26 +405,9 @@ class Queries:
 
     # ------------------------------------------------------------------ security
 
-    def security_audit(
-        self,
-        *,
-        allowed: bool | None = None,
-        subject: str | None = None,
-        endpoint: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    def security_audit(self, selection: SecurityAuditFilter | None = None) -> list[dict[str, Any]]:
         """The front door's allow/deny decisions, newest first (``security_audit.py``)."""
-        return audit_records(
-            self.store,
-            allowed=allowed,
-            subject=subject,
-            endpoint=endpoint,
-            since=since,
-            until=until,
-            limit=limit,
-        )
+        return audit_records(self.store, selection)
 
 
 def _health(

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from interview_analytics.domain.read_filters import SecurityAuditFilter
 from interview_analytics.projections.sql import Filters, clamp_limit
 from interview_analytics.projections.store import ReadStore
 
@@ -89,27 +90,21 @@ def rows_from_messages(values: Sequence[bytes]) -> list[dict[str, Any]]:
 
 
 def audit_records(
-    store: ReadStore,
-    *,
-    allowed: bool | None = None,
-    subject: str | None = None,
-    endpoint: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
+    store: ReadStore, selection: SecurityAuditFilter | None = None
 ) -> list[dict[str, Any]]:
     """Decisions newest first, as the records on the topic (``occurred_at`` ISO-8601 UTC).
 
     ``since`` is inclusive and ``until`` exclusive; ``limit`` is clamped to 1..500.
     """
-    filters = Filters(limit=clamp_limit(limit))
-    if allowed is not None:
-        filters.add("allowed = {allowed:UInt8}", allowed=int(allowed))
-    if subject is not None:
-        filters.add("subject = {subject:String}", subject=subject)
-    if endpoint is not None:
-        filters.add("endpoint = {endpoint:String}", endpoint=endpoint)
-    filters.time_range("occurred_at", since, until)
+    wanted = selection or SecurityAuditFilter()
+    filters = Filters(limit=clamp_limit(wanted.limit))
+    if wanted.allowed is not None:
+        filters.add("allowed = {allowed:UInt8}", allowed=int(wanted.allowed))
+    if wanted.subject is not None:
+        filters.add("subject = {subject:String}", subject=wanted.subject)
+    if wanted.endpoint is not None:
+        filters.add("endpoint = {endpoint:String}", endpoint=wanted.endpoint)
+    filters.time_range("occurred_at", wanted.since, wanted.until)
     # Only constant fragments are joined; every value is a bound parameter.
     rows = store.query_rows(
         "SELECT decision_id, occurred_at, allowed, event, endpoint, method, subject,"  # noqa: S608

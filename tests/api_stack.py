@@ -2,8 +2,10 @@
 
 ``ApiHarness`` wires ``http.app.create_app`` the way ``ops/api.py`` does: meetings on a
 SQLite event store with file blobs, chunk ingest through the real ``GroupCommitter`` and
-``ops.api.MeetingCommandsAdapter``, reads from ``projections.queries.Queries`` on chDB
-through ``ops.api.ReadsAdapter``. ``project()`` runs the real ``Projector`` and
+``ops.meeting_commands.MeetingCommandsAdapter``, reads from ``projections.queries.Queries``
+on chDB (its errors through ``ops.read_errors``), and, given a broker, the live feed
+``streams.live_feed.KafkaLiveFeed`` as the app's one service. ``project()`` runs the real
+``Projector`` and
 ``ProjectionWriter`` over the events stored since the last call, which is what the
 projector process does from the topic.
 
@@ -34,15 +36,17 @@ from interview_analytics.http.deps import ApiDependencies, ApiLimits
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.http.ports import ReadinessChecks
 from interview_analytics.ops import event_store
-from interview_analytics.ops.api import MeetingCommandsAdapter, ReadsAdapter
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.connector import ConnectorAdminAdapter
 from interview_analytics.ops.embedded import free_port
 from interview_analytics.ops.group_commit import GroupCommitter
+from interview_analytics.ops.meeting_commands import MeetingCommandsAdapter
+from interview_analytics.ops.read_errors import read_errors
 from interview_analytics.projections.projector import ProjectionWriter, Projector
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.replay import stored_events
 from interview_analytics.projections.store import ReadStore
+from interview_analytics.streams.live_feed import KafkaLiveFeed
 
 USER = "user-token"
 SERVICE = "service-token"
@@ -127,15 +131,18 @@ class ApiHarness:
                 self.meetings, None, Queries(store), ConnectorMetrics(self.registry)
             )
             connector = ConnectorAdminAdapter(manager, Queries(store))
+        self.live_feed = KafkaLiveFeed(live_bootstrap_servers) if live_bootstrap_servers else None
         self.deps = ApiDependencies(
             commands=MeetingCommandsAdapter(self.meetings, self.committer),
-            reads=ReadsAdapter(Queries(store)),
+            reads=Queries(store),
+            read_errors=read_errors,
             authenticator=TokenTableAuthenticatorDouble(no_auth=no_auth),
             audit=self.audit,
             readiness=readiness or {},
             limits=limits,
             registry=self.registry,
-            live_bootstrap_servers=live_bootstrap_servers,
+            live_feed=self.live_feed,
+            services=() if self.live_feed is None else (self.live_feed,),
             connector=connector,
         )
         self.app: Starlette = create_app(self.deps)

@@ -41,6 +41,7 @@ from interview_analytics.domain.errors import (
     MeetingFinishedError,
 )
 from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.read_filters import ConnectorSessionsFilter
 from interview_analytics.domain.results import ChunkOutcome
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,7 @@ class ConnectorError(Exception):
 class SessionDirectory(Protocol):
     """Where the session list comes from: the ``connector_sessions`` read model."""
 
-    def connector_sessions(
-        self,
-        *,
-        states: Sequence[str] | None = None,
-        stalest_first: bool = False,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]: ...
+    def connector_sessions(self, selection: ConnectorSessionsFilter) -> list[dict[str, Any]]: ...
 
     def connector_session_counts(self) -> dict[str, int]: ...
 
@@ -413,7 +408,8 @@ class SessionManager:
         if self.client is None:
             return 0
         sessions = await asyncio.to_thread(
-            self.directory.connector_sessions, states=[SessionState.CONNECTED], limit=500
+            self.directory.connector_sessions,
+            ConnectorSessionsFilter(states=(SessionState.CONNECTED,), limit=500),
         )
         owned = [s["meeting_id"] for s in sessions if owns(s["meeting_id"])]
         counts = await asyncio.gather(*(self._pull_logged(m) for m in owned))
@@ -449,9 +445,9 @@ class SessionManager:
     async def _reconcile(self, limit: int, owns: Callable[[str], bool]) -> ReconcileResult:
         records = await asyncio.to_thread(
             self.directory.connector_sessions,
-            states=sorted(ACTIVE_STATES),
-            stalest_first=True,
-            limit=limit,
+            ConnectorSessionsFilter(
+                states=tuple(sorted(ACTIVE_STATES)), stalest_first=True, limit=limit
+            ),
         )
         counts = await asyncio.to_thread(self.directory.connector_session_counts)
         for state in (*ACTIVE_STATES, SessionState.LEFT, SessionState.FAILED):

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.read_filters import MeetingFilter
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import free_port
 from interview_analytics.ops.event_store import eventsourcing_env
@@ -139,7 +140,7 @@ def test_replay_rebuilds_the_read_models_from_the_event_store(env: dict[str, str
         views = {m: queries.get_meeting(m) for m in meeting_ids}
         assert views[meeting_ids[0]].status == "finalizing"  # type: ignore[union-attr]
         assert {v.status for m, v in views.items() if m != meeting_ids[0]} == {"processing"}  # type: ignore[union-attr]
-        assert len(queries.list_meetings(limit=10).items) == 3
+        assert len(queries.list_meetings(MeetingFilter(limit=10)).items) == 3
     finally:
         store.close()
 

@@ -23,12 +23,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from interview_analytics.http.app import create_app
-from interview_analytics.http.audit_sinks import encode
 from interview_analytics.http.deps import ApiLimits
 from interview_analytics.http.ports import DependencyUnavailableError
 from interview_analytics.projections import security_audit
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.store import ReadStore
+from interview_analytics.streams.audit_sink import encode
 from tests.api_schemas import assert_error, assert_matches
 from tests.api_stack import (
     SERVICE,
@@ -642,7 +642,7 @@ class TestErrorsMetricsReadiness:
 
 class ReadStoreDownDouble:
     """TEST DOUBLE of ``http.ports.MeetingReads`` whose every read fails as a store that is
-    down does (``ops.api.ReadsAdapter`` turns ``ReadStoreError`` into this)."""
+    down does (``ops.read_errors`` turns ``ReadStoreError`` into this)."""
 
     def __getattr__(self, name: str) -> Any:
         def fail(*args: Any, **kwargs: Any) -> Any:

@@ -241,7 +241,8 @@ def record_pipeline_results(app: Meetings, meeting_id: str) -> None:
 
 
 def wait_until_following(harness: ApiHarness) -> None:
-    feed = harness.app.state.live_feed
+    feed = harness.live_feed
+    assert feed is not None
     deadline = time.monotonic() + 30
     while not feed.ready.is_set():
         assert time.monotonic() < deadline, "the live feed never got its partitions"

@@ -11,10 +11,10 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from interview_analytics.http.audit import AuditDecision
-from interview_analytics.http.audit_sinks import KafkaAuditSink
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.projections.security_audit import rows_from_messages
+from interview_analytics.streams.audit_sink import KafkaAuditSink
 from interview_analytics.streams.contract import SECURITY_AUDIT
 from interview_analytics.streams.topics import TopicSpec, ensure_topics, read_from_beginning
 

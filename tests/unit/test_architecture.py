@@ -57,6 +57,16 @@ def test_edges_do_not_import_ops_or_each_other(layer: str) -> None:
             )
 
 
+KAFKA_CLIENTS = {"aiokafka", "kafka", "confluent_kafka", "faust", "mode"}
+
+
+@pytest.mark.parametrize("path", python_files("http"), ids=lambda p: p.name)
+def test_the_front_door_imports_no_kafka_client(path: Path) -> None:
+    """Kafka adapters live in streams/ (the live feed, the audit sink); http/ has ports."""
+    for name in imports_of(path):
+        assert name.split(".")[0] not in KAFKA_CLIENTS, f"http/{path.name} imports {name}"
+
+
 def test_only_ops_reads_the_environment() -> None:
     for layer in ("domain", *EDGES):
         for path in python_files(layer):

@@ -8,16 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from interview_analytics.http.audit import AuditDecision
-from interview_analytics.http.audit_sinks import (
+from interview_analytics.http.audit import (
     SECURITY_LOGGER,
+    AuditDecision,
     FanOutAuditSink,
-    KafkaAuditSink,
     LoggingAuditSink,
-    encode,
 )
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.ops.logging import JsonFormatter
+from interview_analytics.streams.audit_sink import KafkaAuditSink, encode
 
 WHEN = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -19,22 +19,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jose import jwt
 
-from interview_analytics.http import auth
+from interview_analytics.http import credentials
+from interview_analytics.http.access import guard as authorize
 from interview_analytics.http.audit import AuditDecision
-from interview_analytics.http.auth import (
-    AuthConfig,
-    AuthConfigError,
-    JwtAuthenticator,
+from interview_analytics.http.auth import AuthConfig, AuthConfigError, create_authenticator
+from interview_analytics.http.credentials import (
     KeyRing,
     attempted_auth_type,
-    authorize,
-    can_see_meeting,
     challenge,
-    create_authenticator,
-    ensure_can_see_meeting,
     key_fingerprint,
 )
 from interview_analytics.http.identity import Authenticator, AuthError, Identity
+from interview_analytics.http.tenants import can_see_meeting, ensure_can_see_meeting
+from interview_analytics.http.tokens import JwtAuthenticator
 from interview_analytics.ops.auth import build_audit_sinks, build_authenticator
 from interview_analytics.ops.settings import Settings, SettingsError
 from tests.identity_provider import IdentityProvider, b64url, hs256_by_hand, unsigned_token
@@ -147,7 +144,7 @@ def test_every_key_is_compared_whichever_matches(monkeypatch: pytest.MonkeyPatch
         calls.append((a, b))
         return original(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", counting)
+    monkeypatch.setattr(credentials.hmac, "compare_digest", counting)
     for candidate in ("u1" * 10, SERVICE_KEY, "nothing"):
         calls.clear()
         keys.match(candidate)

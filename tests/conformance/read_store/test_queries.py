@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.read_filters import DeadLetterFilter, MeetingFilter
 from interview_analytics.projections.dead_letters import dead_letter_row
 from interview_analytics.projections.queries import InvalidCursorError, Queries
 from interview_analytics.projections.queue_health import QueueSample, sample_row
@@ -34,7 +35,7 @@ def test_pages_cover_every_meeting_once_newest_first(read_store: ReadStore, app:
     cursor: str | None = None
     pages = 0
     while True:
-        page = queries.list_meetings(limit=3, cursor=cursor)
+        page = queries.list_meetings(MeetingFilter(limit=3, cursor=cursor))
         seen += [item.meeting_id for item in page.items]
         pages += 1
         if page.next_cursor is None:
@@ -53,26 +54,35 @@ def test_listing_filters_by_status_language_and_start_time(
     project(read_store, all_events(app))
     queries = Queries(read_store)
 
-    russian = queries.list_meetings(language="RU").items
+    russian = queries.list_meetings(MeetingFilter(language="RU")).items
     assert {m.meeting_id for m in russian} == {"mtg-00", "mtg-03"}
-    assert [m.meeting_id for m in queries.list_meetings(status="done").items] == ["mtg-interview"]
-    assert {m.meeting_id for m in queries.list_meetings(status="queued").items} == set(ids)
+    assert [m.meeting_id for m in queries.list_meetings(MeetingFilter(status="done")).items] == [
+        "mtg-interview"
+    ]
+    assert {
+        m.meeting_id for m in queries.list_meetings(MeetingFilter(status="queued")).items
+    } == set(ids)
 
     third = app.get(ids[2]).created_on
-    after = queries.list_meetings(started_from=third, started_to=third + timedelta(hours=1))
+    after = queries.list_meetings(
+        MeetingFilter(started_from=third, started_to=third + timedelta(hours=1))
+    )
     assert [m.meeting_id for m in after.items] == ["mtg-interview", *reversed(ids[2:])]
-    assert queries.list_meetings(started_to=datetime(2000, 1, 1, tzinfo=UTC)).items == []
+    assert (
+        queries.list_meetings(MeetingFilter(started_to=datetime(2000, 1, 1, tzinfo=UTC))).items
+        == []
+    )
 
 
 def test_limit_is_clamped_and_bad_cursors_are_refused(read_store: ReadStore, app: Meetings) -> None:
     started_meetings(app, 2)
     project(read_store, all_events(app))
     queries = Queries(read_store)
-    assert len(queries.list_meetings(limit=0).items) == 1
-    assert len(queries.list_meetings(limit=10_000).items) == 2
+    assert len(queries.list_meetings(MeetingFilter(limit=0)).items) == 1
+    assert len(queries.list_meetings(MeetingFilter(limit=10_000)).items) == 2
     for cursor in ("not base64!", base64.b64encode(b'{"x": 1}').decode(), "e30"):
         with pytest.raises(InvalidCursorError):
-            queries.list_meetings(cursor=cursor)
+            queries.list_meetings(MeetingFilter(cursor=cursor))
 
 
 def test_queue_health_shows_known_groups_with_zeros_before_any_sample(
@@ -139,10 +149,12 @@ def test_dead_letters_are_resolved_once_the_meeting_has_the_result(
     read_store.insert("dead_letters", [dead_letter_row(letters[1], resolved=False)])  # redelivery
 
     queries = Queries(read_store)
-    found = {row["version"]: row for row in queries.dead_letters(meeting_id="mtg-0")}
+    found = {
+        row["version"]: row for row in queries.dead_letters(DeadLetterFilter(meeting_id="mtg-0"))
+    }
     assert found[enhanced_input]["resolved"] is True
     assert found[never_enhanced]["resolved"] is False
     assert len(found) == 2
-    open_ones = queries.dead_letters(include_resolved=False)
+    open_ones = queries.dead_letters(DeadLetterFilter(include_resolved=False))
     assert [row["version"] for row in open_ones] == [never_enhanced]
-    assert queries.dead_letters(stage="report") == []
+    assert queries.dead_letters(DeadLetterFilter(stage="report")) == []

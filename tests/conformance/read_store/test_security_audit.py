@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from interview_analytics.domain.read_filters import SecurityAuditFilter
 from interview_analytics.http.audit import AuditDecision
-from interview_analytics.http.audit_sinks import encode
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.security_audit import (
@@ -17,6 +17,7 @@ from interview_analytics.projections.security_audit import (
     rows_from_messages,
 )
 from interview_analytics.projections.store import ReadStore
+from interview_analytics.streams.audit_sink import encode
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def test_records_round_trip_through_the_table(read_store: ReadStore) -> None:
     project(read_store, [encode(d) for d in made])
     newest_first = [d.to_dict() for d in reversed(made)]
     assert audit_records(read_store) == newest_first
-    assert Queries(read_store).security_audit(limit=500) == newest_first
+    assert Queries(read_store).security_audit(SecurityAuditFilter(limit=500)) == newest_first
 
 
 def test_a_redelivered_record_is_one_row(read_store: ReadStore) -> None:
@@ -84,7 +85,7 @@ def test_filters(read_store: ReadStore) -> None:
     queries = Queries(read_store)
 
     def ids(**filters: Any) -> list[str]:
-        return [r["decision_id"] for r in queries.security_audit(**filters)]
+        return [r["decision_id"] for r in queries.security_audit(SecurityAuditFilter(**filters))]
 
     assert ids(allowed=False) == [made[3].decision_id, made[1].decision_id]
     assert ids(allowed=True) == [made[4].decision_id, made[2].decision_id, made[0].decision_id]

@@ -1,18 +1,16 @@
-"""Where audit decisions go: a structured log line, the ``security-audit`` topic, or both.
+"""The ``security-audit`` topic: the front door's allow/deny decisions as JSON messages.
 
-- :class:`LoggingAuditSink`: one line per decision on the ``interview_analytics.security``
-  logger, message ``security_audit_allow`` / ``security_audit_deny`` followed by the key
-  fields, and every field of :meth:`AuditDecision.to_dict` as a log-record attribute (so
-  ``LOG_FORMAT=json`` writes them as JSON keys). Allows at INFO, denies at WARNING.
-- :class:`KafkaAuditSink`: the same record as JSON on ``security-audit`` (key: the
-  subject; header ``event_type``: the event name), sent by a background task from a
-  bounded queue. ``record`` never waits: when the queue is full the decision is dropped,
-  counted (``dropped``) and a warning is logged (at most one every few seconds). ``stop``
-  sends what is queued before it returns.
-- :class:`FanOutAuditSink`: hands each decision to several sinks; one failing sink does
-  not keep the others from recording, nor fails the request.
+:class:`KafkaAuditSink` is one of the API's audit sinks (``ops/auth.py`` puts it beside the
+log line): each decision as one JSON object (:func:`encode`; key: the subject; header
+``event_type``: ``security_audit_allow`` / ``security_audit_deny``), sent by a background
+task from a bounded queue. ``record`` never waits: when the queue is full the decision is
+dropped, counted (``dropped``) and a warning is logged (at most one every few seconds).
+``start``/``stop`` are the API's lifespan; ``stop`` sends what is queued before it returns.
 
-Must not: block the request, read the environment, or know about routes.
+It takes any :class:`AuditRecord` (``http.audit.AuditDecision`` is one), so the front
+door's record type stays the front door's: this module knows only its three members.
+
+Must not: block the caller, import ``http/``, or read the environment.
 """
 
 from __future__ import annotations
@@ -23,53 +21,32 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 
-from interview_analytics.http.audit import AuditDecision, AuditSink
 from interview_analytics.streams.contract import SECURITY_AUDIT
 
-SECURITY_LOGGER = "interview_analytics.security"
 CONTENT_TYPE = "application/json"
 
 log = logging.getLogger(__name__)
 
 
-def encode(decision: AuditDecision) -> bytes:
+class AuditRecord(Protocol):
+    """One decision: who asked (the message key), its event name, all its fields."""
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def event(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def encode(decision: AuditRecord) -> bytes:
     """The message value on ``security-audit``: the decision as one JSON object."""
     return json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-
-
-@runtime_checkable
-class ManagedAuditSink(Protocol):
-    """A sink with a lifetime: started before the first request, stopped after the last."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-class LoggingAuditSink:
-    """One structured log line per decision."""
-
-    def __init__(self, logger: logging.Logger | None = None) -> None:
-        self.logger = logger or logging.getLogger(SECURITY_LOGGER)
-
-    def record(self, decision: AuditDecision) -> None:
-        fields = decision.to_dict()
-        # The text format shows only the message, so it carries the fields people look for.
-        message = (
-            f"{decision.event} {decision.method} {decision.endpoint} "
-            f"subject={decision.subject} auth_type={decision.auth_type} "
-            f"client_ip={decision.client_ip}"
-        )
-        if not decision.allowed:
-            message += f" status={decision.status_code} code={decision.error_code}"
-        message += f" reason={decision.reason!r}"
-        level = logging.INFO if decision.allowed else logging.WARNING
-        self.logger.log(level, message, extra=fields)
 
 
 class KafkaAuditSink:
@@ -98,7 +75,7 @@ class KafkaAuditSink:
         """Decisions never sent because the queue was full or the sink had stopped."""
         self.failed = 0
         """Decisions the broker refused or did not acknowledge in time."""
-        self._queue: asyncio.Queue[AuditDecision] = asyncio.Queue(maxsize=max_queue)
+        self._queue: asyncio.Queue[AuditRecord] = asyncio.Queue(maxsize=max_queue)
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,7 +122,7 @@ class KafkaAuditSink:
             await self._producer.stop()
             self._producer = None
 
-    def record(self, decision: AuditDecision) -> None:
+    def record(self, decision: AuditRecord) -> None:
         if self._stopped:
             self._drop("the audit sink has stopped")
         elif self._loop is not None and threading.get_ident() != self._loop_thread:
@@ -154,7 +131,7 @@ class KafkaAuditSink:
         else:
             self._enqueue(decision)
 
-    def _enqueue(self, decision: AuditDecision) -> None:
+    def _enqueue(self, decision: AuditRecord) -> None:
         try:
             self._queue.put_nowait(decision)
         except asyncio.QueueFull:
@@ -180,7 +157,7 @@ class KafkaAuditSink:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _send(self, batch: list[AuditDecision]) -> None:
+    async def _send(self, batch: list[AuditRecord]) -> None:
         assert self._producer is not None
         pending: list[asyncio.Future[Any]] = []
         errors: list[BaseException] = []
@@ -211,28 +188,3 @@ class KafkaAuditSink:
                 self.topic,
                 errors[0],
             )
-
-
-class FanOutAuditSink:
-    """Every decision to every sink; ``start``/``stop`` reach the sinks that have them."""
-
-    def __init__(self, sinks: Iterable[AuditSink]) -> None:
-        self.sinks = list(sinks)
-
-    def record(self, decision: AuditDecision) -> None:
-        for sink in self.sinks:
-            try:
-                sink.record(decision)
-            except Exception:
-                # An audit sink must not turn an answered request into a 500.
-                log.exception("security audit sink %s failed", type(sink).__name__)
-
-    async def start(self) -> None:
-        for sink in self.sinks:
-            if isinstance(sink, ManagedAuditSink):
-                await sink.start()
-
-    async def stop(self) -> None:
-        for sink in reversed(self.sinks):
-            if isinstance(sink, ManagedAuditSink):
-                await sink.stop()
