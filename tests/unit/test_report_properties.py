@@ -91,6 +91,17 @@ def meetings(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Segment], floa
     return turns, segments, audio_sec
 
 
+GeneratedMeeting = tuple[list[dict[str, Any]], list[Segment], float]  # turns, segments, audio
+
+
+def report_of(meeting: GeneratedMeeting, *, language: str = "en", final: bool = True) -> Any:
+    """The report of a generated meeting, with the bundled rubric."""
+    turns, segments, audio_sec = meeting
+    return build_report(
+        turns, segments, language=language, audio_sec=audio_sec, rubric=RUBRIC, final=final
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     meeting=meetings(),
@@ -98,12 +109,10 @@ def meetings(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Segment], floa
     final=st.booleans(),
 )
 def test_the_report_keeps_its_shape_and_bounds_for_any_meeting(
-    meeting: tuple[list[dict[str, Any]], list[Segment], float], language: str, final: bool
+    meeting: GeneratedMeeting, language: str, final: bool
 ) -> None:
-    turns, segments, audio_sec = meeting
-    report = build_report(
-        turns, segments, language=language, audio_sec=audio_sec, rubric=RUBRIC, final=final
-    )
+    turns = meeting[0]
+    report = report_of(meeting, language=language, final=final)
 
     assert isinstance(report["summary"], str)
     assert report["summary"]
@@ -135,15 +144,9 @@ def test_the_report_keeps_its_shape_and_bounds_for_any_meeting(
 @settings(max_examples=50, deadline=None)
 @given(meeting=meetings(), seed=st.integers(0, 2**16))
 def test_the_order_turns_arrive_in_does_not_change_the_report(
-    meeting: tuple[list[dict[str, Any]], list[Segment], float], seed: int
+    meeting: GeneratedMeeting, seed: int
 ) -> None:
     turns, segments, audio_sec = meeting
     shuffled = list(turns)
     random.Random(seed).shuffle(shuffled)
-    args: dict[str, Any] = {
-        "language": "en",
-        "audio_sec": audio_sec,
-        "rubric": RUBRIC,
-        "final": True,
-    }
-    assert build_report(shuffled, segments, **args) == build_report(turns, segments, **args)
+    assert report_of((shuffled, segments, audio_sec)) == report_of(meeting)
