@@ -2,8 +2,8 @@
 
 ``Authenticator.authenticate`` turns request headers into an :class:`Identity` or raises
 :class:`AuthError` (401: not authenticated; 403: authenticated but not allowed). The
-routes decide what an identity may do (``require_service``); every decision, allow or
-deny, is audited by the caller.
+guards of ``access`` decide what an identity may do, ``tenants`` which meetings it sees;
+every decision, allow or deny, is audited by the caller.
 
 Must not: read the environment (``ops/`` builds the authenticator from settings).
 """

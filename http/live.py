@@ -45,26 +45,16 @@ def frames_for(event: Meeting.Event) -> list[Frame]:
         return [transcript_update(event)]
     if isinstance(event, Meeting.Enhanced):
         return [
-            _frame(
+            _result_frame(
                 event,
                 "transcript.enhanced",
                 enhanced_text=event.text,
                 turns=event.segments,
-                completed=event.final,
                 pii_masked=event.pii_masked,
-                input_version=event.input_version,
             )
         ]
     if isinstance(event, Meeting.Reported):
-        return [
-            _frame(
-                event,
-                "report.update",
-                report=event.report,
-                completed=event.final,
-                input_version=event.input_version,
-            )
-        ]
+        return [_result_frame(event, "report.update", report=event.report)]
     if isinstance(event, Meeting.ChunkRejected):
         return [
             _frame(event, "chunk.rejected", seq=event.seq, code=event.code, message=event.reason)
@@ -72,6 +62,15 @@ def frames_for(event: Meeting.Event) -> list[Frame]:
     if isinstance(event, Meeting.Finished):
         return [_frame(event, "meeting.status", status="finalizing")]
     return []
+
+
+def _result_frame(
+    event: Meeting.Enhanced | Meeting.Reported, event_type: str, **fields: Any
+) -> Frame:
+    """A stage's result: ``completed`` for the final pass, and the input it was made from."""
+    return _frame(
+        event, event_type, **fields, completed=event.final, input_version=event.input_version
+    )
 
 
 def _frame(event: Meeting.Event, event_type: str, **fields: Any) -> Frame:
