@@ -3,10 +3,13 @@
 Throw-away event stores (a SQLite file in a temp dir, or a PostgreSQL schema that is
 dropped afterwards), the ``Meetings`` application built the way ``ops/wiring.py`` builds
 it, PCM audio, percentiles and plain-text tables.
+
+Must not: assert timings; benchmarks print.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import shutil
@@ -46,11 +49,32 @@ class Store:
         return self.data_dir / "blobs"
 
 
+def add_store_arguments(parser: argparse.ArgumentParser, *, env_help: str) -> None:
+    """The options of every event-store bench: backends, chunk size, PostgreSQL, what-if env."""
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated")
+    parser.add_argument(
+        "--chunk-bytes", type=int, default=3200, help="audio per chunk (3200 = 0.1 s)"
+    )
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="without ?schema=")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help=env_help)
+
+
 def parse_backends(raw: str) -> list[str]:
     backends = [b.strip() for b in raw.split(",") if b.strip()]
     unknown = sorted(set(backends) - set(BACKENDS))
     if unknown:
         raise SystemExit(f"unknown backend(s) {unknown}; use {','.join(BACKENDS)}")
+    return backends
+
+
+def usable_backends(raw: str, postgres_url: str) -> list[str]:
+    """The backends asked for, less PostgreSQL when its server does not answer (said so)."""
+    backends = parse_backends(raw)
+    if "postgres" in backends:
+        problem = postgres_reachable(postgres_url)
+        if problem:
+            print(f"skipping postgres: {problem}")
+            backends.remove("postgres")
     return backends
 
 

@@ -17,6 +17,8 @@ are conservative.
    times each ``chunk.ack``.
 
     .venv/bin/python bench/bench_api.py [--clients 50] [--chunks 40] [--gets 40]
+
+Must not: assert timings (printed only).
 """
 
 from __future__ import annotations

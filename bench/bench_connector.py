@@ -9,6 +9,8 @@ sessions, and of one reconciliation pass. The read model the passes list session
 chDB, projected between passes.
 
     .venv/bin/python bench/bench_connector.py --sessions 50 --seconds 30
+
+Must not: talk to a real platform (only the simulator), or assert timings.
 """
 
 from __future__ import annotations

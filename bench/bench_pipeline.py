@@ -14,6 +14,8 @@ transcriber|enhancer|reporter`) and the bundled faster-whisper ``tiny.en`` model
    latency = time the draft ``Transcribed`` was recorded − time its ``ChunkReceived`` was.
 
 Run: ``.venv/bin/python bench/bench_pipeline.py`` (about 4 minutes on 2 cores).
+
+Must not: assert timings (printed only).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
 Builds mostly-ChunkReceived streams (a draft transcription every 10th chunk) for
 ``meetings`` meetings, interleaved as a notification log is, and replays them into fresh
 tables in a temporary chDB directory.
+
+Must not: assert timings (printed only).
 """
 
 from __future__ import annotations

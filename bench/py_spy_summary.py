@@ -9,6 +9,8 @@ across them (pure-Python psycopg, waiting on the socket, fsync, typing checks).
     .venv/bin/py-spy record --idle --format raw --rate 250 -o /tmp/writer.txt -- \\
         .venv/bin/python bench/bench_event_store.py --backends postgres --scenarios writer
     .venv/bin/python bench/py_spy_summary.py /tmp/writer.txt --marker append_chunks
+
+Must not: run or profile anything itself; it reads a profile.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Writes go to a temporary file in the same directory and are renamed into place, so a
 reader never sees half a blob and a repeated put of the same content is harmless.
+
+Must not: leave a partial blob under its final name, or write outside the blob directory
+whatever the key says.
 """
 
 from __future__ import annotations

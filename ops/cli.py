@@ -17,6 +17,9 @@
     ia settings                print every setting with its current value
 
 Every command reads Settings once from the environment (and ``.env`` when present).
+
+Must not: hold logic a command shares with a process (the ``ops`` modules do); it parses and
+dispatches.
 """
 
 from __future__ import annotations
@@ -37,24 +40,24 @@ import uvicorn
 
 from interview_analytics.connectors.sberjazz.simulator import SberJazzSimulator
 from interview_analytics.domain.errors import DomainError
+from interview_analytics.domain.results import STAGES
 from interview_analytics.ops import dead_letter_commands, runtime
 from interview_analytics.ops.api import run_api
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
-from interview_analytics.ops.projector import ROLE as PROJECTOR_ROLE
 from interview_analytics.ops.projector import run_projector
-from interview_analytics.ops.reconciler import ROLE as RECONCILER_ROLE
 from interview_analytics.ops.reconciler import run_reconciler
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.setup import DEFAULT_WAIT_SEC, cmd_setup
 from interview_analytics.ops.supervisor import run_stack
 from interview_analytics.ops.transcribe import transcribe
 from interview_analytics.ops.wiring import build_meetings, build_relay, topic_specs
-from interview_analytics.ops.workers import ROLES, run_worker
+from interview_analytics.ops.workers import run_worker
 from interview_analytics.projections.projector import MEETING_TABLES
 from interview_analytics.projections.replay import rebuild
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
+from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, ROLES
 from interview_analytics.streams.topics import ensure_topics, read_from_beginning
 
 log = logging.getLogger("ia")
@@ -106,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help="run one pipeline stage or the projector (a Faust worker)"
     )
-    worker.add_argument("role", choices=[*ROLES, PROJECTOR_ROLE, RECONCILER_ROLE])
+    worker.add_argument("role", choices=ROLES)
     worker.set_defaults(handler=cmd_worker)
 
     events = commands.add_parser("events", help="look inside the event store and the topic")
@@ -133,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(handler=cmd_dead_letters_list)
     again = letters_commands.add_parser("redrive", help="run open failed letters' stages again")
-    again.add_argument("--stage", choices=["transcribe", "enhance", "report"])
+    again.add_argument("--stage", choices=STAGES)
     again.add_argument("--meeting", help="only this meeting id")
     again.set_defaults(handler=cmd_dead_letters_redrive)
 
@@ -190,9 +193,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     bootstrap = _bootstrap_or_explain(settings, "worker")
     if not bootstrap:
         return 2
-    if args.role == PROJECTOR_ROLE:
+    if args.role == PROJECTOR:
         run_projector(settings, bootstrap)
-    elif args.role == RECONCILER_ROLE:
+    elif args.role == RECONCILER:
         run_reconciler(settings, bootstrap)
     else:
         run_worker(args.role, settings, bootstrap)

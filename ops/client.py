@@ -4,6 +4,8 @@ It speaks exactly the contract (api-contract.md) that existing clients speak: st
 chunks as base64 PCM, finish, get with read-your-writes (``min_version``/``wait_ms``).
 Audio files are decoded locally (PyAV) to 16 kHz mono PCM and sent in fixed-length chunks,
 as a live client would.
+
+Must not: use anything but the public REST contract (no store or broker access).
 """
 
 from __future__ import annotations

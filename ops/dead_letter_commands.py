@@ -5,6 +5,9 @@ the same ``StageRunner`` (so a second failure is dead-lettered again, under the 
 letter id). A letter is *resolved* once its meeting has a result for that stage and
 input; resolved letters are skipped. Rejections (bad audio) are final and are only
 listed.
+
+Must not: re-drive a rejection or a resolved letter, or run a stage other than through
+``StageRunner``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from aiokafka import AIOKafkaProducer
 from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.workers import build_stage
-from interview_analytics.streams.contract import DEAD_LETTERS, EventCodec
+from interview_analytics.streams.contract.codec import EventCodec
+from interview_analytics.streams.contract.groups import ROLE_OF_STAGE
+from interview_analytics.streams.contract.topics import DEAD_LETTERS
 from interview_analytics.streams.dead_letters import FAILED, DeadLetter
 from interview_analytics.streams.pipeline import MeetingsGateway, StageRunner
 from interview_analytics.streams.topics import read_from_beginning
-
-STAGE_ROLES = {"transcribe": "transcriber", "enhance": "enhancer", "report": "reporter"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ async def redrive(
         for letter in todo:
             if letter.stage not in runners:
                 runners[letter.stage] = StageRunner(
-                    build_stage(STAGE_ROLES[letter.stage], settings, gateway),
+                    build_stage(ROLE_OF_STAGE[letter.stage], settings, gateway),
                     gateway=gateway,
                     dead_letters=KafkaDeadLetterSink(producer),
                     codec=EventCodec(),

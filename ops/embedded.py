@@ -3,6 +3,8 @@
 Used when no ``KAFKA_BOOTSTRAP_SERVERS`` is configured. Tansu keeps its data in memory, so
 a restarted broker is empty. Every start gets a fresh cluster id: that is how the relay
 notices that the broker it published to is gone and republishes from the event store.
+
+Must not: be used when a broker is configured, or pretend its data survives a restart.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 One setting (``EVENT_STORE_URL``) chooses the store; eventsourcing wants its own variables
 (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_*``). They are derived here and
 passed as ``Application(env=...)``, which overrides ``os.environ``: one set of names.
+
+Must not: read the environment (the URL arrives as an argument), or let two names mean one
+setting.
 """
 
 from __future__ import annotations

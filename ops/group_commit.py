@@ -7,6 +7,9 @@ chunk commands that arrive while the previous batch is being written and hands t
 ``Meetings.receive_chunks`` together: one blob flush, one transaction. A caller blocks
 only until its own batch is committed and gets exactly what ``receive_chunk`` would have
 returned (or raised).
+
+Must not: answer a caller before its batch is committed, or change what ``receive_chunk``
+would return.
 """
 
 from __future__ import annotations

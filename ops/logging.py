@@ -1,4 +1,8 @@
-"""Log set-up for every ``ia`` process: plain text for people, JSON lines for collectors."""
+"""Log set-up for every ``ia`` process: plain text for people, JSON lines for collectors.
+
+Must not: format secrets into log lines (settings keep them in ``Secret``), or add
+handlers beside the one it installs.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 Names follow ``ia_<subsystem>_<what>_<unit>``; counters end in ``_total``. The relay's
 figures are read from its ``RelayStats`` at scrape time, so the hot path only updates
 plain attributes.
+
+Must not: do work at scrape time beyond reading counters, or name metrics outside
+``ia_<subsystem>_<what>_<unit>`` (the older dashboards' ``agent_queue_*`` names are kept on
+purpose).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from interview_analytics.streams.contract.groups import group_of
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 from interview_analytics.streams.dead_letters import FAILED, REJECTED
 from interview_analytics.streams.pipeline import FAILED_OUTCOME, REJECTED_OUTCOME
 from interview_analytics.streams.relay import Relay
@@ -110,14 +116,14 @@ class WorkerMetrics:
         )
 
     def observe_stage(self, stage: str, outcome: str, seconds: float) -> None:
-        service = f"ia-{self.role}"
+        service = group_of(self.role)
         self.stage_latency.labels(service, stage).observe(seconds * 1000)
-        self.tasks.labels(service, "meeting-events", outcome).inc()
+        self.tasks.labels(service, MEETING_EVENTS, outcome).inc()
         if outcome in DEAD_LETTERED:
             self.dead_letters.labels(stage, DEAD_LETTERED[outcome]).inc()
 
     def observe_lag(self, head: int, processed: int) -> None:
-        self.pending.labels("meeting-events", f"ia-{self.role}").set(max(head - processed, 0))
+        self.pending.labels(MEETING_EVENTS, group_of(self.role)).set(max(head - processed, 0))
 
     def observe_speech(self, audio_sec: float, processing_sec: float) -> None:
         if audio_sec > 0:

@@ -5,6 +5,8 @@ also records the last store position (notification id) it processed; queue healt
 compares those with the store's head. A position only moves forward: the tracking table
 refuses a second row at or below the recorded one, so the recorder starts from what is
 stored (a restarted consumer re-reads messages it had processed before).
+
+Must not: move a position back.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import asyncio
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from interview_analytics.streams.contract.groups import group_of
+
 
 def consumer_position_name(role: str) -> str:
     """Where a consumer's last processed notification id is kept."""
-    return f"consumer:ia-{role}"
+    return f"consumer:{group_of(role)}"
 
 
 class PositionRecorder:

@@ -12,6 +12,9 @@ Two layouts (docs/adr/0003):
 - embedded (``CLICKHOUSE_URL=chdb://…``): chDB allows one process per data directory, so
   the projector runs inside the process that serves reads — the API — started and stopped
   with it (:meth:`ProjectorService.start` / :meth:`ProjectorService.stop`).
+
+Must not: run beside another owner of the same chDB directory (the embedded layout runs it
+in the API).
 """
 
 from __future__ import annotations
@@ -44,14 +47,19 @@ from interview_analytics.projections.projector import ProjectionWriter, Projecto
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.app import create_app
-from interview_analytics.streams.contract import MEETING_EVENTS
+from interview_analytics.streams.contract.groups import (
+    PROJECTOR,
+    PROJECTOR_GROUP,
+    ROLES_WITH_POSITIONS,
+    STAGE_GROUPS,
+    group_of,
+)
+from interview_analytics.streams.contract.topics import DEAD_LETTERS, MEETING_EVENTS, SECURITY_AUDIT
 from interview_analytics.streams.relay import relay_position_name
 
 log = logging.getLogger(__name__)
 
-ROLE = "projector"
-GROUP = f"ia-{ROLE}"
-ROLES_WITH_POSITIONS = ("transcriber", "enhancer", "reporter", ROLE)
+ROLE = PROJECTOR
 
 
 class ProjectorMetrics:
@@ -179,14 +187,14 @@ class ProjectorService:
         relay_position = await self._relay_position()
         open_letters = await asyncio.to_thread(self.queries.dead_letter_counts)
         letters_by_group = {
-            queue_health.STAGE_GROUPS[stage]: count
+            STAGE_GROUPS[stage]: count
             for stage, count in open_letters.items()
-            if stage in queue_health.STAGE_GROUPS
+            if stage in STAGE_GROUPS
         }
         now = datetime.now(UTC)
         samples = []
         for role in ROLES_WITH_POSITIONS:
-            group = f"ia-{role}"
+            group = group_of(role)
             recorded = await asyncio.to_thread(
                 self.tracking.max_tracking_id, consumer_position_name(role)
             )
@@ -231,12 +239,8 @@ def run_projector(settings: Settings, bootstrap_servers: str) -> None:
     service = ProjectorService(settings, bootstrap_servers, store, meetings, registry)
     if settings.projector_metrics_port:
         start_http_server(settings.projector_metrics_port, registry=registry)
-    print(
-        f"[{ROLE}] projecting meeting-events, dead-letters and security-audit as {GROUP}",
-        flush=True,
+    announce = (
+        f"[{ROLE}] projecting {MEETING_EVENTS}, {DEAD_LETTERS} and {SECURITY_AUDIT}"
+        f" as {PROJECTOR_GROUP}"
     )
-    try:
-        run_faust_app(service.app, settings)
-    finally:
-        store.close()
-        meetings.close()
+    run_faust_app(service.app, settings, announce, store.close, meetings.close)

@@ -1,4 +1,7 @@
-"""Read-store failures as the front door's ports name them (shared by the API adapters)."""
+"""Read-store failures as the front door's ports name them (shared by the API adapters).
+
+Must not: swallow a read-store error; each becomes the port's error with its cause.
+"""
 
 from __future__ import annotations
 

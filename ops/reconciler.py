@@ -7,13 +7,15 @@
   reconnected, abandoned joins taken over, finished meetings left, old sessions expired).
 
 Replicas: each acts only on the meetings whose ``meeting-events`` partition the consumer
-group assigned to it (``streams.contract.meeting_partition``), so two replicas never work
+group assigned to it (``streams.contract.ordering.meeting_partition``), so two replicas never work
 the same session; the join claim on the meeting's stream guards the moments of a
 rebalance when two may both think they own it.
 
 Layouts, as for the projector (docs/adr/0003): production — ``ia worker reconciler``, its
 own app and group ``ia-reconciler``, reading sessions from the ClickHouse server;
 embedded — installed on the projector's app inside the API process (chDB has one owner).
+
+Must not: act on a meeting whose partition this worker was not assigned.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ from interview_analytics.ops.wiring import build_meetings
 from interview_analytics.ops.workers import faust_settings, run_faust_app
 from interview_analytics.projections.queries import Queries
 from interview_analytics.streams.app import create_app, meeting_events_topic
-from interview_analytics.streams.contract import MEETING_EVENTS, header, meeting_partition
+from interview_analytics.streams.contract.codec import EVENT_TYPE_HEADER, header
+from interview_analytics.streams.contract.events import CONNECTOR_REQUESTED
+from interview_analytics.streams.contract.groups import RECONCILER, RECONCILER_GROUP
+from interview_analytics.streams.contract.ordering import meeting_partition
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 
 log = logging.getLogger(__name__)
 
-ROLE = "reconciler"
-GROUP = f"ia-{ROLE}"
-CONNECTOR_REQUESTED = "ia.meeting.ConnectorRequested"
+ROLE = RECONCILER
 
 
 class Reconciler:
@@ -67,7 +71,7 @@ class Reconciler:
     async def on_events(self, stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            if header(message.headers, "event_type") != CONNECTOR_REQUESTED:
+            if header(message.headers, EVENT_TYPE_HEADER) != CONNECTOR_REQUESTED:
                 continue
             meeting_id = bytes(message.key).decode()
             try:
@@ -114,9 +118,5 @@ def run_reconciler(settings: Settings, bootstrap_servers: str) -> None:
     if settings.reconciler_metrics_port:
         start_http_server(settings.reconciler_metrics_port, registry=registry)
     state = "configured" if manager.configured else "NOT configured (SBERJAZZ_API_BASE)"
-    print(f"[{ROLE}] SberJazz sessions as {GROUP}; platform {state}", flush=True)
-    try:
-        run_faust_app(app, settings)
-    finally:
-        store.close()
-        meetings.close()
+    announce = f"[{ROLE}] SberJazz sessions as {RECONCILER_GROUP}; platform {state}"
+    run_faust_app(app, settings, announce, store.close, meetings.close)

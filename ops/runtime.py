@@ -2,6 +2,8 @@
 
 The embedded broker picks a free port at start; ``ia events tail`` and ``ia relay`` read
 that address here when no ``KAFKA_BOOTSTRAP_SERVERS`` is configured.
+
+Must not: hold settings (only facts learnt at run time, such as the broker's port).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ topics, then runs each role as a child process — the relay, one worker per pip
 stage, the API (which runs the projector too when the read store is chDB) — exactly the
 processes a production deployment runs as separate services. A child that dies is
 restarted (with backoff); Ctrl-C or SIGTERM stops the children, then the broker.
+
+Must not: run a role's work in its own process; each role is a child, as in production.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from interview_analytics.ops.event_store import redacted
 from interview_analytics.ops.reconciler import reconciler_wanted
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import broker, topic_specs
-from interview_analytics.ops.workers import ROLES, metrics_port
+from interview_analytics.ops.workers import metrics_port
+from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, STAGE_ROLES
 from interview_analytics.streams.topics import ensure_topics
 
 STOP_GRACE_SEC = 20.0
@@ -64,14 +67,14 @@ def run_stack(settings: Settings) -> int:
         }
         children = [
             Child("relay", ia_command("relay")),
-            *(Child(role, ia_command("worker", role)) for role in ROLES),
+            *(Child(role, ia_command("worker", role)) for role in STAGE_ROLES),
             Child("api", ia_command("api")),
         ]
         if not settings.embedded_read_store:
             # On chDB the API process runs the projector and the reconciler (docs/adr/0003).
-            children.append(Child("projector", ia_command("worker", "projector")))
+            children.append(Child(PROJECTOR, ia_command("worker", PROJECTOR)))
             if reconciler_wanted(settings):
-                children.append(Child("reconciler", ia_command("worker", "reconciler")))
+                children.append(Child(RECONCILER, ia_command("worker", RECONCILER)))
         _banner(settings, running.bootstrap_servers, running.embedded is not None)
         try:
             for child in children:
@@ -97,7 +100,7 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool) -> None:
     print(f"  topics      : {', '.join(s.name for s in topic_specs(settings))}")
     if settings.relay_metrics_port:
         print(f"  metrics     : relay http://127.0.0.1:{settings.relay_metrics_port}/metrics")
-    for role in ROLES:
+    for role in STAGE_ROLES:
         port = metrics_port(settings, role)
         if port:
             print(f"                {role} http://127.0.0.1:{port}/metrics")
@@ -108,7 +111,7 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool) -> None:
     if reconciler_wanted(settings):
         platform = settings.sberjazz_api_base or "not configured (SBERJAZZ_API_BASE)"
         print(f"  connector   : SberJazz {platform}; reconciler {projector}")
-    print("  processes   : relay, " + ", ".join(ROLES) + ", api (Ctrl-C to stop)", flush=True)
+    print("  processes   : relay, " + ", ".join(STAGE_ROLES) + ", api (Ctrl-C to stop)", flush=True)
 
 
 def _start(child: Child, env: dict[str, str]) -> None:

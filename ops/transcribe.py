@@ -5,6 +5,8 @@ Uses the running stack's API (``--api``, or the one ``ia up`` published in
 stops it afterwards. The recording goes in as a post-meeting upload — 5-second PCM
 chunks, then finish — exactly as a client would send it, and the command waits for the
 final enhanced transcript and report.
+
+Must not: bypass the API (it is a client like any other).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Composition root: builds the adapters from Settings and hands them to the layers.
 
 Nothing is built at import time; every function takes the settings it needs.
+
+Must not: read the environment or start anything at import time.
 """
 
 from __future__ import annotations
@@ -16,16 +18,11 @@ from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.ops.settings import Settings, SettingsError
+from interview_analytics.streams import contract
 from interview_analytics.streams.audio import AudioDecodeError, decode
-from interview_analytics.streams.contract import (
-    DEAD_LETTERS,
-    MEETING_EVENTS,
-    SECURITY_AUDIT,
-    EventCodec,
-)
+from interview_analytics.streams.contract import EventCodec, TopicSpec
 from interview_analytics.streams.relay import Relay, RelayConfig
 from interview_analytics.streams.speech import WhisperSettings, model_languages
-from interview_analytics.streams.topics import TopicSpec
 
 
 def build_meetings(settings: Settings) -> Meetings:
@@ -70,13 +67,10 @@ def language_policy(settings: Settings) -> LanguagePolicy:
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    partitions = settings.kafka_meeting_events_partitions
-    replication = settings.kafka_replication_factor
-    return [
-        TopicSpec(MEETING_EVENTS, partitions, replication),
-        TopicSpec(DEAD_LETTERS, 1, replication),
-        TopicSpec(SECURITY_AUDIT, 1, replication),
-    ]
+    """The contract's topics with the configured partitions and replication."""
+    return contract.topic_specs(
+        settings.kafka_meeting_events_partitions, settings.kafka_replication_factor
+    )
 
 
 def build_relay(settings: Settings, meetings: Meetings, bootstrap_servers: str) -> Relay:

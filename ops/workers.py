@@ -3,6 +3,8 @@
 Builds one stage with its adapters, wraps it in a Faust app of its own consumer group
 and runs it until SIGINT/SIGTERM. The transcriber loads the speech model before it joins
 the group, so it never holds partitions it cannot serve yet.
+
+Must not: join the consumer group before the stage can serve its partitions.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faust
@@ -27,7 +30,15 @@ from interview_analytics.streams.app import (
     create_app,
     install_stage_agent,
 )
-from interview_analytics.streams.contract import EventCodec
+from interview_analytics.streams.contract.codec import EventCodec
+from interview_analytics.streams.contract.groups import (
+    ENHANCER,
+    REPORTER,
+    STAGE_ROLES,
+    TRANSCRIBER,
+    group_of,
+)
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 from interview_analytics.streams.enhancer import Enhancer, EnhancerSettings
 from interview_analytics.streams.narrative import NarratorSettings, OpenAINarrator
 from interview_analytics.streams.pipeline import MeetingsGateway, Stage, StageRunner
@@ -37,7 +48,6 @@ from interview_analytics.streams.transcriber import Transcriber, TranscriberSett
 
 log = logging.getLogger(__name__)
 
-ROLES = ("transcriber", "enhancer", "reporter")
 BUNDLED_RUBRIC = Path(__file__).parent / "config" / "rubric.json"
 LAG_SAMPLE_INTERVAL_SEC = 2.0
 
@@ -54,11 +64,11 @@ def load_recognizer(settings: Settings, say: bool = True) -> SpeechRecognizer:
     recognizer = SpeechRecognizer(whisper_settings(settings))
     started = time.perf_counter()
     if say:
-        print(f"[transcriber] loading speech model {settings.whisper_model_size} …", flush=True)
+        print(f"[{TRANSCRIBER}] loading speech model {settings.whisper_model_size} …", flush=True)
     recognizer.load()
     if say:
         print(
-            f"[transcriber] speech model ready in {time.perf_counter() - started:.1f} s "
+            f"[{TRANSCRIBER}] speech model ready in {time.perf_counter() - started:.1f} s "
             f"({recognizer.cpu_threads} threads × "
             f"{settings.speech_max_concurrent_decodes} decode(s))",
             flush=True,
@@ -73,7 +83,7 @@ def build_stage(
     metrics: WorkerMetrics | None = None,
     recognizer: SpeechRecognizer | None = None,
 ) -> Stage:
-    if role == "transcriber":
+    if role == TRANSCRIBER:
         return Transcriber(
             gateway=gateway,
             blobs=FileBlobStore(settings.blob_dir),
@@ -81,9 +91,9 @@ def build_stage(
             settings=TranscriberSettings(draft_context_sec=settings.draft_context_sec),
             on_recognition=metrics.observe_speech if metrics else None,
         )
-    if role == "enhancer":
+    if role == ENHANCER:
         return Enhancer(gateway=gateway, settings=EnhancerSettings(settings.pii_masking))
-    if role == "reporter":
+    if role == REPORTER:
         narrator = (
             OpenAINarrator(
                 NarratorSettings(
@@ -97,7 +107,7 @@ def build_stage(
             else None
         )
         return Reporter(gateway=gateway, settings=ReporterSettings(load_rubric(settings), narrator))
-    raise SettingsError(f"unknown worker role {role!r}; one of {', '.join(ROLES)}")
+    raise SettingsError(f"unknown worker role {role!r}; one of {', '.join(STAGE_ROLES)}")
 
 
 def faust_settings(settings: Settings, bootstrap_servers: str) -> FaustSettings:
@@ -147,17 +157,21 @@ def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
 
     if metrics_port(settings, role):
         metrics.serve(metrics_port(settings, role))
-    print(f"[{role}] consuming meeting-events as group ia-{role}", flush=True)
-    try:
-        run_faust_app(app, settings)
-    finally:
-        gateway.close()
-        meetings.close()
+    announce = f"[{role}] consuming {MEETING_EVENTS} as group {group_of(role)}"
+    run_faust_app(app, settings, announce, gateway.close, meetings.close)
 
 
-def run_faust_app(app: faust.App, settings: Settings) -> None:
-    """Run a Faust app as this process's worker until SIGINT/SIGTERM (Faust handles the
-    signals and leaves through ``SystemExit``, which ends the run normally here)."""
+def run_faust_app(
+    app: faust.App, settings: Settings, announce: str, *close: Callable[[], None]
+) -> None:
+    """Say what the worker does, run the Faust app as this process's worker until
+    SIGINT/SIGTERM (Faust handles the signals and leaves through ``SystemExit``, which ends
+    the run normally here), then call ``close`` in order, whatever happened."""
+    print(announce, flush=True)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
-    with contextlib.suppress(SystemExit):
-        worker.execute_from_commandline()
+    try:
+        with contextlib.suppress(SystemExit):
+            worker.execute_from_commandline()
+    finally:
+        for closing in close:
+            closing()

@@ -1,7 +1,7 @@
 """Rows of the ``event_log`` table: every domain event as stored, for the audit trail.
 
 One row per ``(meeting_id, version)``: the metadata every event carries (``event_type`` is
-the Avro full name of ``streams/contract.py``, ``event_id`` the derived uuid5) and the
+the Avro full name of ``streams/contract/events.py``, ``event_id`` the derived uuid5) and the
 event's own fields as JSON under their domain names (``context``, ``segments``,
 ``report`` as objects, not the Avro ``*_json`` strings).
 

@@ -160,7 +160,4 @@ class ProjectionWriter:
 
 def notified(codec: EventCodec, envelope: Envelope) -> Notified:
     """A decoded ``meeting-events`` message as the projector takes it."""
-    event = codec.from_record(
-        envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
-    )
-    return envelope.notification_id, event
+    return envelope.notification_id, codec.event(envelope)

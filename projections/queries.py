@@ -43,19 +43,23 @@ from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
 from interview_analytics.projections.sql import Filters, clamp_limit
 from interview_analytics.projections.store import ReadStore
-from interview_analytics.streams.contract import MEETING_EVENTS
+from interview_analytics.streams.contract.events import STAGE_RESULTS
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 
 API_VERSION = "v1"
 
 # Results that resolve a dead letter: (meeting, stage, input version) from the audit trail.
+# The event types and their stages come from the contract, as bound parameters.
 _RESULTS_SQL = (
     "SELECT DISTINCT meeting_id,"
-    " multiIf(event_type IN ('ia.meeting.Transcribed', 'ia.meeting.ChunkRejected'),"
-    " 'transcribe', event_type = 'ia.meeting.Enhanced', 'enhance', 'report') AS stage,"
-    " JSONExtractUInt(payload_json, 'input_version') AS input_version"
-    " FROM event_log FINAL WHERE event_type IN ('ia.meeting.Transcribed',"
-    " 'ia.meeting.ChunkRejected', 'ia.meeting.Enhanced', 'ia.meeting.Reported')"
+    " transform(event_type, {result_types:Array(String)}, {result_stages:Array(String)}, '')"
+    " AS stage, JSONExtractUInt(payload_json, 'input_version') AS input_version"
+    " FROM event_log FINAL WHERE has({result_types:Array(String)}, event_type)"
 )
+_RESULTS_PARAMETERS = {
+    "result_types": [kind for kinds in STAGE_RESULTS.values() for kind in kinds],
+    "result_stages": [stage for stage, kinds in STAGE_RESULTS.items() for _ in kinds],
+}
 
 
 class InvalidCursorError(ValueError):
@@ -345,7 +349,7 @@ class Queries:
     def dead_letters(self, selection: DeadLetterFilter | None = None) -> list[dict[str, Any]]:
         """Dead letters, newest first, with ``resolved`` from the meeting's results."""
         wanted = selection or DeadLetterFilter()
-        filters = Filters(limit=clamp_limit(wanted.limit))
+        filters = Filters(limit=clamp_limit(wanted.limit), **_RESULTS_PARAMETERS)
         if wanted.meeting_id is not None:
             filters.add("d.meeting_id = {m:String}", m=wanted.meeting_id)
         if wanted.stage is not None:
@@ -372,12 +376,13 @@ class Queries:
     def dead_letter_counts(self) -> dict[str, int]:
         """Unresolved dead letters per stage (``transcribe``, ``enhance``, ``report``)."""
         rows = self.store.query_rows(
-            "SELECT d.stage AS stage,"  # noqa: S608 - constant SQL, no values
+            "SELECT d.stage AS stage,"  # noqa: S608 - constant SQL, values bound
             " countIf(NOT (d.resolved = 1 OR r.meeting_id != '')) AS open"
             " FROM (SELECT * FROM dead_letters FINAL) AS d"
             f" LEFT JOIN ({_RESULTS_SQL}) AS r"
             " ON r.meeting_id = d.meeting_id AND r.stage = d.stage"
-            " AND r.input_version = d.version GROUP BY d.stage"
+            " AND r.input_version = d.version GROUP BY d.stage",
+            _RESULTS_PARAMETERS,
         )
         return {row["stage"]: int(row["open"]) for row in rows}
 

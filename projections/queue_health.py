@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from interview_analytics.streams.contract import MEETING_EVENTS
+from interview_analytics.streams.contract.groups import ROLES_WITH_POSITIONS, group_of
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 
 TABLE = "queue_health"
 
-KNOWN_GROUPS = ("ia-transcriber", "ia-enhancer", "ia-reporter", "ia-projector")
+KNOWN_GROUPS = tuple(group_of(role) for role in ROLES_WITH_POSITIONS)
 """The consumer groups of meeting-events; each gets a row even before its first sample."""
-
-STAGE_GROUPS = {"transcribe": "ia-transcriber", "enhance": "ia-enhancer", "report": "ia-reporter"}
-"""Which consumer group runs each pipeline stage (dead letters are counted per stage)."""
 
 
 @dataclass(frozen=True)

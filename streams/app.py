@@ -9,6 +9,9 @@ aggregate refuses a second result for the same input.
 
 Durable state lives in the event store, not in Faust tables: the embedded broker's
 offsets and changelogs cannot be trusted (see docs/adr).
+
+Must not: create topics (``topic_allow_declare=False``: ``streams/topics.py`` creates them
+with their partition counts), keep state in Faust tables, or discover agents by import.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any
 
 import faust
 
-from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS
+from interview_analytics.streams.contract.groups import group_of
+from interview_analytics.streams.contract.topics import DEAD_LETTERS, MEETING_EVENTS
 from interview_analytics.streams.dead_letters import DeadLetter, OriginalMessage
 from interview_analytics.streams.pipeline import StageRunner
 
@@ -39,7 +43,7 @@ def create_app(role: str, settings: FaustSettings) -> faust.App:
     datadir = settings.data_dir / "faust" / role
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
-        f"ia-{role}",
+        group_of(role),
         broker=f"kafka://{settings.bootstrap_servers}",
         store="memory://",
         datadir=str(datadir),

@@ -5,6 +5,9 @@ recognition and, for stereo input, the two channels separately so that speakers 
 told apart by channel. Failures are ``AudioDecodeError`` with a stable code
 (``undecodable_audio`` or ``empty_audio``): the transcriber records them as a
 ``ChunkRejected`` event instead of crashing.
+
+Must not: let a decoding error escape as anything but ``AudioDecodeError``, or read
+blobs itself (the caller hands it the bytes).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ A dead letter is a JSON object on the ``dead-letters`` topic (key = meeting id) 
 carries the original message whole (topic, partition, offset, key, value, headers), so it
 can be inspected and re-driven later (``ia dead-letters list`` / ``redrive``). Rejected
 audio is dead-lettered too, with kind ``rejected``: nothing disappears silently.
+
+Must not: talk to a broker (a ``DeadLetterSink`` publishes, e.g. ``streams/app.py``).
 """
 
 from __future__ import annotations

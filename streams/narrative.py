@@ -5,6 +5,8 @@ what the system relies on; the narrative is added beside it (``report["narrative
 final reports only, and a failing endpoint only adds ``report["narrative_error"]``. The
 model sees the report's facts and the enhanced transcript (PII already masked), never
 the raw one.
+
+Must not: replace any part of the deterministic report, or fail the report stage.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ async ``handle(envelope)``. ``StageRunner`` gives every stage the same behaviour
 Results are recorded on the aggregate with their input version, which refuses a second
 result for the same input, so redelivery (crash before commit, rebalance, relay
 republish) cannot create a duplicate ``Transcribed``/``Enhanced``/``Reported``.
+
+Must not: let one message's failure stop the stream, or call the blocking store from the
+event loop (``MeetingsGateway`` runs it on its own thread).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -27,6 +31,7 @@ from typing import Any, Protocol, TypeVar
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.streams.contract import ContractError, Envelope, EventCodec
 from interview_analytics.streams.dead_letters import (
     FAILED,
@@ -159,7 +164,8 @@ class StageRunner:
                 self.gateway.meetings.record_failure,
                 envelope.meeting_id,
                 EventMeta(
-                    actor=f"ia-{self.stage.name}", causation_id=str(envelope.metadata["event_id"])
+                    actor=stage_actor(self.stage.name),
+                    causation_id=str(envelope.metadata["event_id"]),
                 ),
                 stage=self.stage.name,
                 input_version=envelope.version,
@@ -203,10 +209,66 @@ class StageRunner:
         return outcome
 
 
+def stage_actor(stage: str) -> str:
+    """Who a stage's events name as their actor (``ia-transcribe``, ``ia-enhance``, …)."""
+    return f"ia-{stage}"
+
+
 def stage_meta(stage: str, envelope: Envelope) -> EventMeta:
     """Metadata for a result event: the stage is the actor, the input event the cause."""
     return EventMeta(
-        actor=f"ia-{stage}",
+        actor=stage_actor(stage),
         correlation_id=envelope.metadata.get("correlation_id"),
         causation_id=str(envelope.metadata["event_id"]),
     )
+
+
+async def record_result(
+    gateway: MeetingsGateway,
+    stage: str,
+    command: Callable[..., bool],
+    envelope: Envelope,
+    **fields: Any,
+) -> bool:
+    """Record a stage's result for the input ``envelope`` carries; False when the meeting
+    already had one (a redelivery)."""
+    return await gateway.call(
+        command,
+        envelope.meeting_id,
+        stage_meta(stage, envelope),
+        input_version=envelope.version,
+        **fields,
+    )
+
+
+class NewestInputStage(ABC):
+    """A stage that works on a meeting's newest input only (the enhancer, the reporter).
+
+    Drafts are coalesced: a draft input already superseded by a newer one is skipped (the
+    newer one follows in the stream), so a burst of chunks costs one result, not one per
+    chunk; a final input is always handled. A second result for one input is refused.
+    """
+
+    name: str
+    handles: frozenset[str]
+
+    def __init__(self, *, gateway: MeetingsGateway) -> None:
+        self.gateway = gateway
+
+    async def handle(self, envelope: Envelope) -> StageResult:
+        meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
+        version, final = envelope.version, bool(envelope.fields["final"])
+        if (self.name, version) in meeting.results.done:
+            return StageResult(DUPLICATE)
+        if not final and max(self.input_versions(meeting)) > version:
+            return StageResult(SKIPPED)
+        recorded = await self.record(meeting, envelope, final)
+        return StageResult(RECORDED if recorded else DUPLICATE)
+
+    @abstractmethod
+    def input_versions(self, meeting: Meeting) -> Iterable[int]:
+        """The versions of the meeting's inputs to this stage that are recorded so far."""
+
+    @abstractmethod
+    async def record(self, meeting: Meeting, envelope: Envelope, final: bool) -> bool:
+        """Compute and record the result for ``envelope``'s input; False for a duplicate."""

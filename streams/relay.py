@@ -11,6 +11,9 @@ memory-only broker that restarts comes back with a new cluster id (see
 ``ops/embedded.py``), so the relay finds no position for it, recreates the topics and
 republishes everything from the start of the store. The same holds for a move to a new
 Kafka cluster.
+
+Must not: advance its position before the broker acknowledged the batch, or delete a
+topic on a cluster it did not see being replaced.
 """
 
 from __future__ import annotations

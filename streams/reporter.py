@@ -1,28 +1,25 @@
 """Report stage: ``Enhanced`` → ``Reported`` (the interview analytics report).
 
-Coalesced like the enhancer: a draft report is built only for the newest enhancement, so
-reports refresh as chunks arrive without one report per chunk per stage; the final
-enhancement always gets the final report, with an LLM narrative beside it when one is
-configured (``streams/narrative.py``).
+Coalesced like the enhancer (``NewestInputStage``): a draft report is built only for the
+newest enhancement, so reports refresh as chunks arrive without one report per chunk per
+stage; the final enhancement always gets the final report, with an LLM narrative beside it
+when one is configured (``streams/narrative.py``).
+
+Must not: change the report the domain builds, other than adding the narrative.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.report import Rubric, build_report
-from interview_analytics.streams.contract import Envelope
+from interview_analytics.domain.results import REPORT
+from interview_analytics.streams.contract.codec import Envelope
+from interview_analytics.streams.contract.events import ENHANCED
 from interview_analytics.streams.narrative import OpenAINarrator, enrich
-from interview_analytics.streams.pipeline import (
-    DUPLICATE,
-    RECORDED,
-    SKIPPED,
-    MeetingsGateway,
-    StageResult,
-    stage_meta,
-)
-
-ENHANCED = "ia.meeting.Enhanced"
+from interview_analytics.streams.pipeline import MeetingsGateway, NewestInputStage, record_result
 
 
 @dataclass(frozen=True)
@@ -32,23 +29,19 @@ class ReporterSettings:
     """Optional LLM narrative for final reports (off unless configured)."""
 
 
-class Reporter:
-    name = "report"
+class Reporter(NewestInputStage):
+    name = REPORT
     handles = frozenset({ENHANCED})
 
     def __init__(self, *, gateway: MeetingsGateway, settings: ReporterSettings) -> None:
-        self.gateway = gateway
+        super().__init__(gateway=gateway)
         self.settings = settings
 
-    async def handle(self, envelope: Envelope) -> StageResult:
-        meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
-        version, final = envelope.version, bool(envelope.fields["final"])
-        if ("report", version) in meeting.results.done:
-            return StageResult(DUPLICATE)
-        enhancement = next(e for e in meeting.results.enhancements if e.version == version)
-        newest = meeting.results.enhancements[-1].version
-        if not final and newest > version:
-            return StageResult(SKIPPED)
+    def input_versions(self, meeting: Meeting) -> Iterable[int]:
+        return (enhancement.version for enhancement in meeting.results.enhancements)
+
+    async def record(self, meeting: Meeting, envelope: Envelope, final: bool) -> bool:
+        enhancement = next(e for e in meeting.results.enhancements if e.version == envelope.version)
         report = build_report(
             list(enhancement.segments),
             meeting.transcript(),
@@ -61,12 +54,11 @@ class Reporter:
             report = await enrich(
                 self.settings.narrator, report, enhancement.text, meeting.language
             )
-        recorded = await self.gateway.call(
+        return await record_result(
+            self.gateway,
+            self.name,
             self.gateway.meetings.record_report,
-            meeting.meeting_id,
-            stage_meta(self.name, envelope),
-            input_version=version,
+            envelope,
             report=report,
             final=final,
         )
-        return StageResult(RECORDED if recorded else DUPLICATE)

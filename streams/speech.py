@@ -8,6 +8,8 @@ faster-whisper on first use) or by a local path. Decoding is deterministic (temp
 CPU budget: ``max_concurrent_decodes`` transcriptions at a time, each with
 ``cpu_threads`` threads; by default their product is the number of cores, because
 oversubscribing cores makes CTranslate2 slower, not faster.
+
+Must not: run a decode on the event loop, or exceed its CPU budget.
 """
 
 from __future__ import annotations

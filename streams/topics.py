@@ -1,34 +1,41 @@
-"""Explicit topic creation, and reading a topic back from its start.
+"""Topics on a broker: creating them explicitly, and reading one back from its start.
 
 Brokers that auto-create topics do it with their own partition count (Tansu does), which
 would silently change how meetings spread over partitions; so every topic the system uses
-is created up front with the configured partitions.
+is created up front with the partitions its ``TopicSpec`` names (``streams/contract/topics.py``).
+Reading a topic back without a consumer group serves the dead-letter commands, the tests
+and the benchmarks.
+
+Must not: define topic names or partition counts (the contract does); write to a topic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from interview_analytics.streams.contract.topics import TopicSpec
+
+__all__ = [
+    "TopicCreationError",
+    "TopicSpec",
+    "ensure_topics",
+    "polls_from_beginning",
+    "read_from_beginning",
+]
+
 log = logging.getLogger(__name__)
 
 
 class TopicCreationError(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    partitions: int
-    replication_factor: int = 1
 
 
 async def ensure_topics(
@@ -80,6 +87,37 @@ async def ensure_topics(
         await admin.close()
 
 
+async def polls_from_beginning(
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    poll_ms: int = 250,
+    max_records: int | None = None,
+    **consumer_options: Any,
+) -> AsyncGenerator[list[Any], None]:
+    """The records of each poll of ``topic`` from its first offset (an empty list when a poll
+    found nothing), without a consumer group, until the caller stops iterating.
+
+    ``consumer_options`` go to ``AIOKafkaConsumer`` (e.g. ``max_partition_fetch_bytes``).
+    Close it when done (``contextlib.aclosing``): that stops the consumer.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **consumer_options,
+    )
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=poll_ms, max_records=max_records)
+            yield [record for records in batches.values() for record in records]
+    finally:
+        await consumer.stop()
+
+
 async def read_from_beginning(
     bootstrap_servers: str,
     topic: str,
@@ -94,25 +132,17 @@ async def read_from_beginning(
     The end is found by quiet, not by end offsets: Tansu reports those wrongly once a
     partition holds multi-record batches.
     """
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
+    if stop is not None and stop.is_set():
+        return
     loop = asyncio.get_running_loop()
     idle_since = loop.time()
-    try:
-        while stop is None or not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=250)
-            if batches:
+    async with contextlib.aclosing(polls_from_beginning(bootstrap_servers, topic)) as polls:
+        async for records in polls:
+            if records:
                 idle_since = loop.time()
             elif not follow and loop.time() - idle_since > idle_sec:
                 return
-            for records in batches.values():
-                for record in records:
-                    yield record
-    finally:
-        await consumer.stop()
+            for record in records:
+                yield record
+            if stop is not None and stop.is_set():
+                return

@@ -13,6 +13,9 @@ covers it.
 
 Speakers: the chunk's ``speaker_hint``; for stereo chunks without a hint, the louder
 channel of each word ("Speaker 1"/"Speaker 2"); otherwise none (the enhancer's fallback).
+
+Must not: run the recogniser on the event loop (``SpeechRecognizer.transcribe_async`` uses
+its own threads) or record a result without its input version.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from interview_analytics.domain.audio import BlobStore
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.domain.results import ChunkRecord
+from interview_analytics.domain.results import TRANSCRIBE, ChunkRecord
 from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
 from interview_analytics.streams.audio import (
     SAMPLE_RATE,
@@ -34,7 +38,8 @@ from interview_analytics.streams.audio import (
     concatenate,
     decode,
 )
-from interview_analytics.streams.contract import Envelope
+from interview_analytics.streams.contract.codec import Envelope
+from interview_analytics.streams.contract.events import CHUNK_RECEIVED, FINISHED
 from interview_analytics.streams.pipeline import (
     DUPLICATE,
     RECORDED,
@@ -42,14 +47,12 @@ from interview_analytics.streams.pipeline import (
     SKIPPED,
     MeetingsGateway,
     StageResult,
-    stage_meta,
+    record_result,
 )
 from interview_analytics.streams.speech import SpeechRecognizer
 
-CHUNK_RECEIVED = "ia.meeting.ChunkReceived"
 DECODED_CHUNK_CACHE = 32
 """Decoded chunks kept for draft context (2 s of 16 kHz float32 is 128 KB)."""
-FINISHED = "ia.meeting.Finished"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class TranscriberSettings:
 
 
 class Transcriber:
-    name = "transcribe"
+    name = TRANSCRIBE
     handles = frozenset({CHUNK_RECEIVED, FINISHED})
 
     def __init__(
@@ -81,7 +84,7 @@ class Transcriber:
 
     async def handle(self, envelope: Envelope) -> StageResult:
         meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
-        if ("transcribe", envelope.version) in meeting.results.done:
+        if (self.name, envelope.version) in meeting.results.done:
             return StageResult(DUPLICATE)
         if envelope.event_type == FINISHED:
             return await self._final(meeting, envelope)
@@ -97,11 +100,9 @@ class Transcriber:
         try:
             target = await self._decode(chunk)
         except AudioDecodeError as error:
-            recorded = await self.gateway.call(
+            recorded = await self._record(
                 self.gateway.meetings.reject_chunk,
-                meeting.meeting_id,
-                stage_meta(self.name, envelope),
-                input_version=version,
+                envelope,
                 code=error.code,
                 reason=error.message,
             )
@@ -132,11 +133,9 @@ class Transcriber:
             id_prefix=f"d{version}",
             keep_from_sec=timeline.offset_of(chunk.seq),
         )
-        recorded = await self.gateway.call(
+        recorded = await self._record(
             self.gateway.meetings.record_transcript,
-            meeting.meeting_id,
-            stage_meta(self.name, envelope),
-            input_version=version,
+            envelope,
             seqs=[chunk.seq],
             segments=segments,
             final=False,
@@ -199,11 +198,9 @@ class Transcriber:
                 speaker_of=self._speaker_function(timeline, parts),
                 id_prefix=f"f{envelope.version}",
             )
-        recorded = await self.gateway.call(
+        recorded = await self._record(
             self.gateway.meetings.record_transcript,
-            meeting.meeting_id,
-            stage_meta(self.name, envelope),
-            input_version=envelope.version,
+            envelope,
             seqs=[c.seq for c in chunks],
             segments=segments,
             final=True,
@@ -248,6 +245,11 @@ class Transcriber:
             return _louder_channel(decoded, start - span.start_sec, end - span.start_sec)
 
         return speaker_of
+
+    async def _record(
+        self, command: Callable[..., bool], envelope: Envelope, **fields: Any
+    ) -> bool:
+        return await record_result(self.gateway, self.name, command, envelope, **fields)
 
     def _account(self, audio_sec: float, processing_sec: float) -> None:
         if self.on_recognition is not None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
-
-from interview_analytics.streams.contract import MEETING_EVENTS, Envelope, EventCodec, header
+from interview_analytics.streams.contract import (
+    EVENT_TYPE_HEADER,
+    MEETING_EVENTS,
+    Envelope,
+    EventCodec,
+    header,
+)
+from interview_analytics.streams.topics import polls_from_beginning
 
 
 @dataclass(frozen=True)
@@ -35,36 +41,26 @@ async def read_topic(
     wrongly for multi-record batches.
     """
     codec = EventCodec()
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     received: list[Received] = []
     deadline = time.monotonic() + timeout_sec
     last_arrival = time.monotonic()
-    try:
-        while time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=200)
-            for messages in batches.values():
-                for m in messages:
-                    received.append(
-                        Received(
-                            m.partition,
-                            m.offset,
-                            (m.key or b"").decode(),
-                            header(m.headers, "event_type"),
-                            codec.decode(m.value),
-                        )
+    polls = polls_from_beginning(bootstrap_servers, topic, poll_ms=200)
+    async with contextlib.aclosing(polls):
+        async for records in polls:
+            for m in records:
+                received.append(
+                    Received(
+                        m.partition,
+                        m.offset,
+                        (m.key or b"").decode(),
+                        header(m.headers, EVENT_TYPE_HEADER),
+                        codec.decode(m.value),
                     )
-                    last_arrival = time.monotonic()
-            if len(received) >= expect_at_least and time.monotonic() - last_arrival > settle_sec:
+                )
+                last_arrival = time.monotonic()
+            settled = time.monotonic() - last_arrival > settle_sec
+            if time.monotonic() >= deadline or (len(received) >= expect_at_least and settled):
                 break
-    finally:
-        await consumer.stop()
     return received
 
 

@@ -7,6 +7,8 @@ Real speech: the recording given, else an English interview synthesised with
 ``espeak-ng`` (Debian package). Credentials: ``E2E_API_KEY`` (X-API-Key) or
 ``E2E_BEARER_TOKEN``. Exit status 0 when the meeting has a non-empty
 ``enhanced_transcript`` and a ``report`` with the contract's four keys, 1 otherwise.
+
+Must not: use anything but the public API.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ The dashboards are data here (title, unit, PromQL per panel) rather than hand-ed
 so every panel has the same datasource, layout and legend conventions, and
 tests/unit/test_deployment.py can check each expression's metrics against the code.
 Grafana loads the files read-only (ops/grafana/provisioning/dashboards/).
+
+Must not: be edited around: the JSON files are its output.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ applies) unless the compose stack needs another value; those lines are active an
 (interpolation), which are not application settings. A test (tests/unit/test_deployment.py)
 fails when the committed file is not what this script writes, so a new setting only needs
 this script run again.
+
+Must not: list a variable the settings do not declare.
 """
 
 from __future__ import annotations

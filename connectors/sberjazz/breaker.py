@@ -1,5 +1,8 @@
 """A small circuit breaker: after ``failure_threshold`` consecutive failures it opens and
-refuses calls for ``reset_timeout_sec``; then one trial call (half-open) decides."""
+refuses calls for ``reset_timeout_sec``; then one trial call (half-open) decides.
+
+Must not: sleep or do I/O; it only reads its clock (injectable, for tests).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Async HTTP client for the SberJazz platform API: classified errors, retries with
 exponential backoff and full jitter, a circuit breaker, and one lock per meeting so that
-join and leave for the same meeting never interleave."""
+join and leave for the same meeting never interleave.
+
+Must not: let an httpx error escape unclassified, or retry an error a retry cannot fix.
+"""
 
 from __future__ import annotations
 

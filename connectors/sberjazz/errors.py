@@ -1,5 +1,8 @@
 """SberJazz error taxonomy: every platform failure becomes one of these, and it says whether
-a retry may help."""
+a retry may help.
+
+Must not: carry secrets (tokens, keys) in messages.
+"""
 
 from __future__ import annotations
 

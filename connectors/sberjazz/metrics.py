@@ -1,5 +1,8 @@
 """Prometheus metrics of the SberJazz connector (served by the reconciliation worker, or by
-the API process that hosts it in the embedded layout, and by the API for admin calls)."""
+the API process that hosts it in the embedded layout, and by the API for admin calls).
+
+Must not: register into the default registry (each process passes its own).
+"""
 
 from __future__ import annotations
 

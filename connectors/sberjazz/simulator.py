@@ -11,6 +11,9 @@ Fault injection: ``POST /_sim/faults`` with any of ``refuse_joins`` (bool),
 N API calls answer a malformed body), ``delay_sec`` (float: every API call waits this long),
 ``drop_stream`` (meeting id: its stream is dropped, live-chunks answers 409 until it joins
 again; playback time keeps running, so nothing is lost). ``GET /_sim/state`` shows it all.
+
+Must not: be mistaken for the real platform: it is only started by ``ia sberjazz-sim`` and
+tests.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from interview_analytics.projections.projector import ProjectionWriter, Projecto
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.replay import replay, stored_events
 from interview_analytics.projections.store import ReadStore
-from interview_analytics.streams.contract import DEAD_LETTERS
+from interview_analytics.streams.contract import DEAD_LETTERS, MEETING_EVENTS
+from interview_analytics.streams.contract.events import CHUNK_RECEIVED
 from interview_analytics.streams.dead_letters import DeadLetter, OriginalMessage
 from interview_analytics.streams.topics import ensure_topics
 from tests.conformance.read_store.scenario import finish_interview, run_interview, snapshot
@@ -82,14 +83,14 @@ def a_dead_letter(meeting_id: str) -> DeadLetter:
         stage="transcribe",
         kind="failed",
         meeting_id=meeting_id,
-        event_type="ia.meeting.ChunkReceived",
+        event_type=CHUNK_RECEIVED,
         version=2,
         notification_id=2,
         error_code="speech_failed",
         error_message="decoder crashed",
         attempts=3,
         failed_at=datetime.now(UTC).isoformat(),
-        original=OriginalMessage("meeting-events", 0, 1, meeting_id.encode(), b"x", ()),
+        original=OriginalMessage(MEETING_EVENTS, 0, 1, meeting_id.encode(), b"x", ()),
     )
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,30 +80,51 @@ def run_relay_until_caught_up(relay: Relay, head: int, timeout_sec: float = 30.0
     asyncio.run(go())
 
 
-def settings_for(tmp_path: Path, store_url: str, broker: EmbeddedBroker, **extra: str) -> Settings:
-    return Settings.from_env(
-        {
-            "DATA_DIR": str(tmp_path),
-            "EVENT_STORE_URL": store_url,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            **extra,
-        }
-    )
+@dataclass(frozen=True)
+class Relays:
+    """A broker of the test's own, a data directory, and the store the test chose."""
+
+    broker: EmbeddedBroker
+    meetings_on: Callable[[str], Meetings]
+    tmp_path: Path
+
+    def settings(self, store_url: str, **extra: str) -> Settings:
+        return Settings.from_env(
+            {
+                "DATA_DIR": str(self.tmp_path),
+                "EVENT_STORE_URL": store_url,
+                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+                **extra,
+            }
+        )
+
+    def relay(self, settings: Settings, app: Meetings) -> Relay:
+        return build_relay(settings, app, self.broker.bootstrap_servers)
+
+    def publish_all(self, store_url: str, app: Meetings, **extra: str) -> tuple[Settings, int]:
+        """Run a relay until everything stored is published; (its settings, the head)."""
+        head = app.recorder.max_notification_id() or 0
+        settings = self.settings(store_url, **extra)
+        run_relay_until_caught_up(self.relay(settings, app), head)
+        return settings, head
+
+    def read(self, head: int) -> list[Received]:
+        return read_topic_sync(self.broker.bootstrap_servers, expect_at_least=head)
 
 
-def test_every_stored_event_is_published_in_store_order(
-    store_url: str,
-    own_broker: EmbeddedBroker,
-    meetings_on: Callable[[str], Meetings],
-    tmp_path: Path,
-) -> None:
-    app = meetings_on(store_url)
+@pytest.fixture
+def relays(
+    own_broker: EmbeddedBroker, meetings_on: Callable[[str], Meetings], tmp_path: Path
+) -> Relays:
+    return Relays(own_broker, meetings_on, tmp_path)
+
+
+def test_every_stored_event_is_published_in_store_order(store_url: str, relays: Relays) -> None:
+    app = relays.meetings_on(store_url)
     meeting_ids = record_interleaved_meetings(app)
-    head = app.recorder.max_notification_id() or 0
-    settings = settings_for(tmp_path, store_url, own_broker, RELAY_BATCH_SIZE="7")
-    run_relay_until_caught_up(build_relay(settings, app, own_broker.bootstrap_servers), head)
+    _, head = relays.publish_all(store_url, app, RELAY_BATCH_SIZE="7")
 
-    received = read_topic_sync(own_broker.bootstrap_servers, expect_at_least=head)
+    received = relays.read(head)
     streams = per_meeting(received)
     assert len(received) == head == 3 * (1 + CHUNKS_PER_MEETING)
     for meeting_id in meeting_ids:
@@ -117,31 +139,20 @@ def test_every_stored_event_is_published_in_store_order(
         assert ids == sorted(ids)
 
 
-def test_relay_position_is_durable(
-    sqlite_store_url: str,
-    own_broker: EmbeddedBroker,
-    meetings_on: Callable[[str], Meetings],
-    tmp_path: Path,
-) -> None:
-    app = meetings_on(sqlite_store_url)
+def test_relay_position_is_durable(sqlite_store_url: str, relays: Relays) -> None:
+    app = relays.meetings_on(sqlite_store_url)
     record_interleaved_meetings(app, count=1)
-    head = app.recorder.max_notification_id() or 0
-    settings = settings_for(tmp_path, sqlite_store_url, own_broker)
-    run_relay_until_caught_up(build_relay(settings, app, own_broker.bootstrap_servers), head)
+    settings, head = relays.publish_all(sqlite_store_url, app)
     # A new relay over the same store resumes at the head: nothing is sent twice.
-    second = build_relay(settings, meetings_on(sqlite_store_url), own_broker.bootstrap_servers)
+    second = relays.relay(settings, relays.meetings_on(sqlite_store_url))
     run_relay_until_caught_up(second, head)
     assert second.stats.position == head
     assert second.stats.published_total == 0
 
 
-def test_relay_killed_midway_loses_nothing(
-    sqlite_store_url: str,
-    own_broker: EmbeddedBroker,
-    meetings_on: Callable[[str], Meetings],
-    tmp_path: Path,
-) -> None:
-    app = meetings_on(sqlite_store_url)
+def test_relay_killed_midway_loses_nothing(sqlite_store_url: str, relays: Relays) -> None:
+    own_broker, tmp_path = relays.broker, relays.tmp_path
+    app = relays.meetings_on(sqlite_store_url)
     meeting_ids = record_interleaved_meetings(app)
     # Bulk after the three meetings, so that the relay (3 events a batch) is surely
     # still running when it is killed.
@@ -171,7 +182,7 @@ def test_relay_killed_midway_loses_nothing(
 
     second = subprocess.Popen(relay_cmd, env=env)
     try:
-        received = read_topic_sync(own_broker.bootstrap_servers, expect_at_least=head)
+        received = relays.read(head)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=15) == 0
@@ -181,17 +192,13 @@ def test_relay_killed_midway_loses_nothing(
 
 
 def test_broker_restart_ends_with_the_topic_complete_again(
-    sqlite_store_url: str,
-    own_broker: EmbeddedBroker,
-    meetings_on: Callable[[str], Meetings],
-    tmp_path: Path,
+    sqlite_store_url: str, relays: Relays
 ) -> None:
-    app = meetings_on(sqlite_store_url)
+    own_broker = relays.broker
+    app = relays.meetings_on(sqlite_store_url)
     first_batch = record_interleaved_meetings(app, count=2)
-    settings = settings_for(
-        tmp_path, sqlite_store_url, own_broker, RELAY_BROKER_CHECK_INTERVAL_SEC="0.2"
-    )
-    relay = build_relay(settings, app, own_broker.bootstrap_servers)
+    settings = relays.settings(sqlite_store_url, RELAY_BROKER_CHECK_INTERVAL_SEC="0.2")
+    relay = relays.relay(settings, app)
 
     async def scenario() -> tuple[int, str, str]:
         await relay.start()
@@ -215,7 +222,7 @@ def test_broker_restart_ends_with_the_topic_complete_again(
     assert resets == 1
     assert before != after
     head = app.recorder.max_notification_id() or 0
-    received = read_topic_sync(own_broker.bootstrap_servers, expect_at_least=head)
+    received = relays.read(head)
     streams = deduped(received)
     all_ids = {r.envelope.meeting_id for r in received}
     assert set(first_batch) <= all_ids

@@ -12,6 +12,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "interview_analytics"
 EDGES = ("projections", "streams", "http", "connectors")
+# The one package the edges share: topics, event types, consumer groups, schemas, codec.
+CONTRACT = f"{PACKAGE}.streams.contract"
 
 
 def imports_of(path: Path) -> set[str]:
@@ -51,10 +53,22 @@ def test_edges_do_not_import_ops_or_each_other(layer: str) -> None:
             if not name.startswith(f"{PACKAGE}."):
                 continue
             target = name.split(".")[1]
-            shared_contract = name == f"{PACKAGE}.streams.contract"
+            shared_contract = name == CONTRACT or name.startswith(f"{CONTRACT}.")
             assert target in {"domain", "schemas", layer} or shared_contract, (
                 f"{layer}/{path.name} imports {name}"
             )
+
+
+@pytest.mark.parametrize("path", python_files("streams/contract"), ids=lambda p: p.name)
+def test_the_contract_needs_no_adapter(path: Path) -> None:
+    """What other edges share holds no client: no broker, store or other streams module."""
+    allowed = {"fastavro", "aiokafka.partitioner", f"{PACKAGE}.domain", f"{PACKAGE}.schemas"}
+    for name in imports_of(path):
+        if name.split(".")[0] in sys.stdlib_module_names or name == "__future__":
+            continue
+        assert name.startswith(CONTRACT) or any(
+            name == prefix or name.startswith(f"{prefix}.") for prefix in allowed
+        ), f"streams/contract/{path.name} imports {name}"
 
 
 KAFKA_CLIENTS = {"aiokafka", "kafka", "confluent_kafka", "faust", "mode"}

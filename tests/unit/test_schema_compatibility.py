@@ -194,3 +194,36 @@ def test_the_check_allows_a_field_added_with_a_default() -> None:
         "fields": [*BASE["fields"], {"name": "b", "type": ["null", "long"], "default": None}],
     }
     check_compatible(BASE, changed)
+
+
+def _fields(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {field["name"]: field for field in schema["fields"]}
+
+
+REPORTED_PATH = next(p for p in SCHEMA_FILES if p.stem == "Reported")
+
+
+def test_the_typed_report_is_added_beside_report_json_not_instead() -> None:
+    """docs/adr/0005: ``report`` (a record, default null) joins ``report_json``, which stays
+    while consumers move; readers of the first schema keep reading every new message."""
+    current = json.loads(REPORTED_PATH.read_text())
+    [first] = [json.loads(old.path.read_text()) for old in history_of(REPORTED_PATH)]
+    report = _fields(current)["report"]
+    assert report["type"][0] == "null"
+    assert report["default"] is None
+    assert report["type"][1]["name"] == "Report"
+    assert _fields(current)["report_json"] == {
+        **_fields(first)["report_json"],
+        "doc": _fields(current)["report_json"]["doc"],
+    }
+    check_compatible(first, current)
+
+
+def test_the_check_refuses_dropping_report_json() -> None:
+    """Removing the JSON field would break readers of the first schema: that step is a new
+    major version (``meeting-events.v2``), and this check is what stops it here."""
+    current = json.loads(REPORTED_PATH.read_text())
+    [first] = [json.loads(old.path.read_text()) for old in history_of(REPORTED_PATH)]
+    without = {**current, "fields": [f for f in current["fields"] if f["name"] != "report_json"]}
+    with pytest.raises(IncompatibleSchemaError):
+        check_readable(without, first)

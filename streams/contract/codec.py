@@ -1,146 +1,53 @@
-"""The Kafka contract: topic names, message framing and the Avro codec for meeting events.
-
-Message layout on ``meeting-events`` (see docs/events.md):
+"""The message format of ``meeting-events``: Avro single-object values, key and headers.
 
 - key: the meeting id, UTF-8 (one partition per meeting keeps its events ordered);
 - value: Avro single-object encoding: ``C3 01`` + the 8-byte little-endian CRC-64-AVRO
-  fingerprint of the writer schema's canonical form + the Avro binary body; a consumer with
-  only the ``.avsc`` files finds the schema by fingerprint (the current ones, plus every
-  earlier published version under ``history/<Name>.<n>.avsc``: Kafka and the dead letters
-  keep messages written with them);
+  fingerprint of the writer schema's canonical form + the Avro binary body (docs/adr/0002);
 - headers: ``event_type`` (Avro full name, e.g. ``ia.meeting.ChunkReceived``),
   ``meeting_id``, ``version``, ``notification_id`` and ``content-type``.
 
-Domain event fields map 1:1 onto record fields, except that an Avro field named
-``<name>_json`` carries the domain attribute ``<name>`` as JSON (free-form objects such as a
-meeting's context or a report). This is the one module shared by ``streams/``,
-``projections/`` and ``http/``.
+Domain event fields map 1:1 onto record fields, with two rules for free-form attributes:
+an Avro field named ``<name>_json`` carries the domain attribute ``<name>`` as JSON text,
+and a field ``<name>`` beside it is the typed view of the same attribute (``report``: a
+record downstream consumers can read field by field). The typed view is written when the
+value fits its type and is null otherwise (a report of an older or hand-made shape);
+decoding rebuilds the attribute from the JSON twin, which is exact.
+
+Must not: talk to a broker; its only state is the schemas it was given.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import fastavro
-from aiokafka.partitioner import murmur2
-from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+from fastavro.validation import validate
 
 from interview_analytics.domain.meeting import Meeting
-
-MEETING_EVENTS = "meeting-events"
-DEAD_LETTERS = "dead-letters"
-SECURITY_AUDIT = "security-audit"
+from interview_analytics.streams.contract.events import MEETING_EVENT_CLASSES, event_type_of
+from interview_analytics.streams.contract.schemas import (
+    ContractError,
+    Schema,
+    load_schema_history,
+    load_schemas,
+)
+from interview_analytics.streams.contract.topics import MEETING_EVENTS
 
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 CONTENT_TYPE = "application/vnd.apache.avro+binary; encoding=single-object"
 JSON_SUFFIX = "_json"
-NAMESPACE = "ia.meeting"
 
-# The event classes that travel on meeting-events, by Avro full name.
-MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
-    f"{NAMESPACE}.{cls.__name__}": cls
-    for cls in (
-        Meeting.Started,
-        Meeting.ChunkReceived,
-        Meeting.ChunkRejected,
-        Meeting.ProcessingFailed,
-        Meeting.Transcribed,
-        Meeting.Enhanced,
-        Meeting.Reported,
-        Meeting.Finished,
-        Meeting.ConnectorRequested,
-        Meeting.ConnectorJoining,
-        Meeting.ConnectorConnected,
-        Meeting.ConnectorHeartbeat,
-        Meeting.ConnectorInterrupted,
-        Meeting.ConnectorLeaving,
-        Meeting.ConnectorLeft,
-        Meeting.ConnectorFailed,
-    )
-}
-
-# Attributes of every eventsourcing event that the metadata record carries instead.
-_BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    | {"meeting_id", "actor", "correlation_id", "causation_id"}
-)
-
-
-class ContractError(ValueError):
-    """A message that does not follow the contract (unknown schema, bad framing)."""
-
-
-def default_schema_dir() -> Path:
-    """``schemas/avro`` as installed with the package.
-
-    Read from the namespace package's ``__path__`` rather than ``importlib.resources``:
-    editable installs add a placeholder entry that ``resources.files`` trips over on 3.11.
-    """
-    import interview_analytics.schemas as package
-
-    for entry in package.__path__:
-        candidate = Path(entry) / "avro"
-        if candidate.is_dir():
-            return candidate
-    raise ContractError("the Avro schemas are not installed with the package")
-
-
-@dataclass(frozen=True)
-class Schema:
-    full_name: str
-    parsed: dict[str, Any]
-    fingerprint: bytes
-    path: Path
-
-
-HISTORY_DIR = "history"
-
-
-def _load_schema(path: Path) -> Schema:
-    parsed = cast(dict[str, Any], parse_schema(json.loads(path.read_text()), _write_hint=True))
-    canonical = to_parsing_canonical_form(parsed)
-    return Schema(
-        str(parsed["name"]), parsed, bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")), path
-    )
-
-
-def load_schemas(schema_dir: Path | None = None) -> dict[str, Schema]:
-    """The current schemas: every ``.avsc`` under ``schema_dir`` outside ``history/``, by Avro
-    full name."""
-    root = schema_dir or default_schema_dir()
-    schemas: dict[str, Schema] = {}
-    for path in sorted(root.rglob("*.avsc")):
-        if HISTORY_DIR in path.relative_to(root).parts:
-            continue
-        schema = _load_schema(path)
-        if schema.full_name in schemas:
-            raise ContractError(f"two current schemas for {schema.full_name}")
-        schemas[schema.full_name] = schema
-    return schemas
-
-
-def load_schema_history(schema_dir: Path | None = None) -> list[Schema]:
-    """Every earlier published version (``history/<Name>.<n>.avsc``), oldest first per name.
-
-    Messages written with them stay on Kafka and in dead letters, so consumers must still
-    find them by fingerprint.
-    """
-    root = schema_dir or default_schema_dir()
-    paths = [p for p in root.rglob("*.avsc") if HISTORY_DIR in p.relative_to(root).parts]
-    return [_load_schema(path) for path in sorted(paths, key=_history_order)]
-
-
-def _history_order(path: Path) -> tuple[str, int]:
-    name, _, number = path.stem.rpartition(".")
-    return (str(path.parent / name), int(number) if number.isdigit() else 0)
+EVENT_TYPE_HEADER = "event_type"
+MEETING_ID_HEADER = "meeting_id"
+VERSION_HEADER = "version"
+NOTIFICATION_ID_HEADER = "notification_id"
+CONTENT_TYPE_HEADER = "content-type"
 
 
 @dataclass(frozen=True)
@@ -202,6 +109,7 @@ class EventCodec:
             self._by_fingerprint[old.fingerprint] = (old, current)
         for schema in self.schemas.values():
             self._by_fingerprint[schema.fingerprint] = (schema, schema)
+        self._typed_views = {name: _typed_views(schema) for name, schema in self.schemas.items()}
 
     # ------------------------------------------------------------ domain ↔ record
 
@@ -235,6 +143,10 @@ class EventCodec:
                 record[name] = json.dumps(value, sort_keys=True, ensure_ascii=False)
             else:
                 record[name] = getattr(event, name)
+        views = self._typed_views[event_type]
+        if views and not validate(record, schema.parsed, raise_errors=False):
+            # A value that does not fit its typed view travels in the JSON twin only.
+            record.update(dict.fromkeys(views))
         return event_type, record
 
     def from_record(self, event_type: str, record: Mapping[str, Any]) -> Meeting.Event:
@@ -253,8 +165,8 @@ class EventCodec:
         if cls is Meeting.Started:
             kwargs["originator_topic"] = _topic_of(Meeting)
         for name, value in record.items():
-            if name == "metadata":
-                continue
+            if name == "metadata" or name + JSON_SUFFIX in record:
+                continue  # a typed view: the JSON twin holds the attribute exactly
             if name.endswith(JSON_SUFFIX):
                 kwargs[name.removesuffix(JSON_SUFFIX)] = json.loads(value)
             else:
@@ -284,6 +196,12 @@ class EventCodec:
         metadata = record.pop("metadata")
         return Envelope(current.full_name, metadata, record)
 
+    def event(self, envelope: Envelope) -> Meeting.Event:
+        """The domain event a decoded message carries."""
+        return self.from_record(
+            envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
+        )
+
     # ------------------------------------------------------------ whole messages
 
     def message(
@@ -296,29 +214,13 @@ class EventCodec:
             key=metadata["meeting_id"].encode(),
             value=self.encode(event_type, record),
             headers=[
-                ("event_type", event_type.encode()),
-                ("meeting_id", metadata["meeting_id"].encode()),
-                ("version", str(metadata["version"]).encode()),
-                ("notification_id", str(notification_id).encode()),
-                ("content-type", CONTENT_TYPE.encode()),
+                (EVENT_TYPE_HEADER, event_type.encode()),
+                (MEETING_ID_HEADER, metadata["meeting_id"].encode()),
+                (VERSION_HEADER, str(metadata["version"]).encode()),
+                (NOTIFICATION_ID_HEADER, str(notification_id).encode()),
+                (CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()),
             ],
         )
-
-
-def meeting_partition(meeting_id: str, partitions: int) -> int:
-    """The meeting-events partition a meeting's events go to: the Kafka producers' default
-    partitioner (murmur2 of the key), which the relay uses. Lets a worker tell which
-    meetings belong to the partitions it was assigned."""
-    return int(murmur2(meeting_id.encode()) & 0x7FFFFFFF) % partitions
-
-
-def event_type_of(event: Meeting.Event) -> str:
-    return f"{NAMESPACE}.{type(event).__name__}"
-
-
-def event_field_names(cls: type[Meeting.Event]) -> set[str]:
-    """The event's own fields (what its Avro record carries besides metadata)."""
-    return {f.name for f in dataclasses.fields(cls)} - _BASE_FIELDS
 
 
 def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None:
@@ -328,27 +230,9 @@ def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None
     return None
 
 
-class StreamDeduper:
-    """Consumer-side dedupe on (meeting_id, version).
-
-    The relay is at-least-once; a consumer that has applied version N of a meeting drops
-    every message with a version <= N. Versions of one meeting arrive in order on one
-    partition, so a gap (version > N + 1) means a message was lost upstream and is
-    reported rather than hidden.
-    """
-
-    def __init__(self, seen: Mapping[str, int] | None = None) -> None:
-        self.last_version: dict[str, int] = dict(seen or {})
-        self.gaps: list[tuple[str, int, int]] = []
-
-    def accept(self, meeting_id: str, version: int) -> bool:
-        last = self.last_version.get(meeting_id, 0)
-        if version <= last:
-            return False
-        if version != last + 1:
-            self.gaps.append((meeting_id, last, version))
-        self.last_version[meeting_id] = version
-        return True
+def _typed_views(schema: Schema) -> frozenset[str]:
+    names = {field["name"] for field in schema.parsed["fields"]}
+    return frozenset(name for name in names if name + JSON_SUFFIX in names)
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -1,0 +1,47 @@
+"""Consumer groups: each role that consumes a topic is one Faust app, group ``ia-<role>``.
+
+The group name is also the app id, the ``service``/``group`` label of the worker metrics
+and part of the consumer's position name in the event store (``consumer:ia-<role>``).
+Operators see these names in queue health and on the broker, so they are part of the
+contract. The pipeline stages (domain names ``transcribe``, ``enhance``, ``report``) each
+run as one role.
+
+Must not: build apps or consumers (``streams/app.py`` does).
+"""
+
+from __future__ import annotations
+
+from interview_analytics.domain.results import ENHANCE, REPORT, TRANSCRIBE
+
+GROUP_PREFIX = "ia-"
+
+TRANSCRIBER = "transcriber"
+ENHANCER = "enhancer"
+REPORTER = "reporter"
+PROJECTOR = "projector"
+RECONCILER = "reconciler"
+
+STAGE_ROLES = (TRANSCRIBER, ENHANCER, REPORTER)
+"""The pipeline workers (``ia worker transcriber|enhancer|reporter``)."""
+ROLES = (*STAGE_ROLES, PROJECTOR, RECONCILER)
+
+ROLE_OF_STAGE = {TRANSCRIBE: TRANSCRIBER, ENHANCE: ENHANCER, REPORT: REPORTER}
+"""Which role runs each pipeline stage."""
+
+
+def group_of(role: str) -> str:
+    """The consumer group (and Faust app id) of a role."""
+    return f"{GROUP_PREFIX}{role}"
+
+
+TRANSCRIBER_GROUP = group_of(TRANSCRIBER)
+ENHANCER_GROUP = group_of(ENHANCER)
+REPORTER_GROUP = group_of(REPORTER)
+PROJECTOR_GROUP = group_of(PROJECTOR)
+RECONCILER_GROUP = group_of(RECONCILER)
+
+STAGE_GROUPS = {stage: group_of(role) for stage, role in ROLE_OF_STAGE.items()}
+"""Which consumer group runs each pipeline stage (dead letters are counted per stage)."""
+
+ROLES_WITH_POSITIONS = (*STAGE_ROLES, PROJECTOR)
+"""The roles that record their store position, whose lag queue health shows."""
