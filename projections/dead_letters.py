@@ -5,49 +5,23 @@ with the most attempts. ``resolved`` is 0 when projected: a letter is resolved o
 meeting has a result for that stage and input, which ``Queries.dead_letters`` works out
 from ``event_log`` at read time.
 
-The builder takes anything shaped like ``streams.dead_letters.DeadLetter`` (this layer may
-not import that module), or the letter's JSON as it travels on the ``dead-letters`` topic.
+The builder takes the contract's ``DeadLetter``, or the letter's JSON as it travels on the
+``dead-letters`` topic (``streams/contract/dead_letters.py``).
 
 Must not: do I/O or read the clock (``failed_at`` is the letter's own time).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
+
+from interview_analytics.streams.contract.dead_letters import DeadLetter
 
 TABLE = "dead_letters"
 
 
-class DeadLetterLike(Protocol):
-    """The fields of ``streams.dead_letters.DeadLetter`` that the table keeps."""
-
-    @property
-    def letter_id(self) -> str: ...
-    @property
-    def stage(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def meeting_id(self) -> str: ...
-    @property
-    def event_type(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def notification_id(self) -> int | None: ...
-    @property
-    def error_code(self) -> str: ...
-    @property
-    def error_message(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def failed_at(self) -> str: ...
-
-
-def dead_letter_row(letter: DeadLetterLike, *, resolved: bool = False) -> dict[str, Any]:
+def dead_letter_row(letter: DeadLetter, *, resolved: bool = False) -> dict[str, Any]:
     return {
         "letter_id": letter.letter_id,
         "stage": letter.stage,
@@ -66,21 +40,7 @@ def dead_letter_row(letter: DeadLetterLike, *, resolved: bool = False) -> dict[s
 
 def dead_letter_row_from_json(data: bytes | str) -> dict[str, Any]:
     """The row of a dead letter as serialised on the topic (``DeadLetter.to_json``)."""
-    body: dict[str, Any] = json.loads(data)
-    return {
-        "letter_id": str(body["letter_id"]),
-        "stage": str(body["stage"]),
-        "kind": str(body["kind"]),
-        "meeting_id": str(body["meeting_id"]),
-        "version": int(body["version"]),
-        "notification_id": body.get("notification_id"),
-        "event_type": str(body["event_type"]),
-        "error_code": str(body["error_code"]),
-        "error_message": str(body["error_message"]),
-        "attempts": int(body["attempts"]),
-        "failed_at": parse_time(str(body["failed_at"])),
-        "resolved": 0,
-    }
+    return dead_letter_row(DeadLetter.from_json(data))
 
 
 def parse_time(text: str) -> datetime:

@@ -1,96 +1,29 @@
-"""Dead letters: messages a stage could not process, with the error and attempt count.
+"""Publishing dead letters: the sink a stage hands its letters to, and their time stamp.
 
-A dead letter is a JSON object on the ``dead-letters`` topic (key = meeting id) that
-carries the original message whole (topic, partition, offset, key, value, headers), so it
-can be inspected and re-driven later (``ia dead-letters list`` / ``redrive``). Rejected
-audio is dead-lettered too, with kind ``rejected``: nothing disappears silently.
+The letter itself, and its JSON form on ``dead-letters``, are the contract's
+(``streams/contract/dead_letters.py``); they are re-exported here for the stages.
 
-Must not: talk to a broker (a ``DeadLetterSink`` publishes, e.g. ``streams/app.py``).
+Must not: decide what is dead-lettered (``streams/pipeline.py`` does).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import uuid
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-FAILED = "failed"
-REJECTED = "rejected"
+from interview_analytics.streams.contract.dead_letters import (
+    FAILED,
+    REJECTED,
+    DeadLetter,
+    OriginalMessage,
+)
 
-
-@dataclass(frozen=True)
-class OriginalMessage:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...]
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    stage: str
-    kind: str  # failed | rejected
-    meeting_id: str
-    event_type: str
-    version: int
-    notification_id: int | None
-    error_code: str
-    error_message: str
-    attempts: int
-    failed_at: str
-    original: OriginalMessage
-
-    @property
-    def letter_id(self) -> str:
-        """Stable per (stage, original message): a re-sent dead letter keeps its id."""
-        name = f"{self.stage}:{self.original.topic}:{self.meeting_id}:{self.version}"
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
-
-    def to_json(self) -> bytes:
-        body = asdict(self)
-        body["letter_id"] = self.letter_id
-        body["original"] = {
-            **body["original"],
-            "key": _b64(self.original.key),
-            "value": _b64(self.original.value),
-            "headers": [[k, _b64(v)] for k, v in self.original.headers],
-        }
-        return json.dumps(body, sort_keys=True).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> DeadLetter:
-        body: dict[str, Any] = json.loads(data)
-        body.pop("letter_id", None)
-        original = body.pop("original")
-        return cls(
-            **body,
-            original=OriginalMessage(
-                topic=original["topic"],
-                partition=original["partition"],
-                offset=original["offset"],
-                key=_unb64(original["key"]),
-                value=_unb64(original["value"]) or b"",
-                headers=tuple((k, _unb64(v) or b"") for k, v in original["headers"]),
-            ),
-        )
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+__all__ = ["FAILED", "REJECTED", "DeadLetter", "DeadLetterSink", "OriginalMessage", "now_iso"]
 
 
 class DeadLetterSink(Protocol):
     async def publish(self, letter: DeadLetter) -> None: ...
 
 
-def _b64(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode()
-
-
-def _unb64(text: str | None) -> bytes | None:
-    return None if text is None else base64.b64decode(text)
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()

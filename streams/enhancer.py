@@ -18,7 +18,7 @@ from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import ENHANCE
 from interview_analytics.streams.contract.codec import Envelope
 from interview_analytics.streams.contract.events import TRANSCRIBED
-from interview_analytics.streams.pipeline import MeetingsGateway, NewestInputStage, record_result
+from interview_analytics.streams.pipeline import NewestInputStage, record_result
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,9 @@ class EnhancerSettings:
     pii_masking: bool = True
 
 
-class Enhancer(NewestInputStage):
+class Enhancer(NewestInputStage[EnhancerSettings]):
     name = ENHANCE
     handles = frozenset({TRANSCRIBED})
-
-    def __init__(self, *, gateway: MeetingsGateway, settings: EnhancerSettings) -> None:
-        super().__init__(gateway=gateway)
-        self.settings = settings
 
     def input_versions(self, meeting: Meeting) -> Iterable[int]:
         return (transcription.version for transcription in meeting.results.transcriptions)

@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.errors import DomainError
@@ -44,6 +44,7 @@ from interview_analytics.streams.dead_letters import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT")
 
 # Outcomes, also the `result` label of the per-stage counters.
 RECORDED = "recorded"  # a new result event was recorded
@@ -241,7 +242,7 @@ async def record_result(
     )
 
 
-class NewestInputStage(ABC):
+class NewestInputStage(ABC, Generic[SettingsT]):
     """A stage that works on a meeting's newest input only (the enhancer, the reporter).
 
     Drafts are coalesced: a draft input already superseded by a newer one is skipped (the
@@ -252,8 +253,9 @@ class NewestInputStage(ABC):
     name: str
     handles: frozenset[str]
 
-    def __init__(self, *, gateway: MeetingsGateway) -> None:
+    def __init__(self, *, gateway: MeetingsGateway, settings: SettingsT) -> None:
         self.gateway = gateway
+        self.settings = settings
 
     async def handle(self, envelope: Envelope) -> StageResult:
         meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)

@@ -19,7 +19,7 @@ from interview_analytics.domain.results import REPORT
 from interview_analytics.streams.contract.codec import Envelope
 from interview_analytics.streams.contract.events import ENHANCED
 from interview_analytics.streams.narrative import OpenAINarrator, enrich
-from interview_analytics.streams.pipeline import MeetingsGateway, NewestInputStage, record_result
+from interview_analytics.streams.pipeline import NewestInputStage, record_result
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,9 @@ class ReporterSettings:
     """Optional LLM narrative for final reports (off unless configured)."""
 
 
-class Reporter(NewestInputStage):
+class Reporter(NewestInputStage[ReporterSettings]):
     name = REPORT
     handles = frozenset({ENHANCED})
-
-    def __init__(self, *, gateway: MeetingsGateway, settings: ReporterSettings) -> None:
-        super().__init__(gateway=gateway)
-        self.settings = settings
 
     def input_versions(self, meeting: Meeting) -> Iterable[int]:
         return (enhancement.version for enhancement in meeting.results.enhancements)

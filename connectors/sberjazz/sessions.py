@@ -149,6 +149,27 @@ class SessionManager:
     def _meta(self, actor: str | None) -> EventMeta:
         return EventMeta(actor=actor or ACTOR)
 
+    async def _record_trouble(
+        self,
+        command: Callable[..., ConnectorSession],
+        meeting_id: str,
+        *,
+        stage: str,
+        kind: str,
+        message: str,
+        actor: str | None = None,
+    ) -> ConnectorSession:
+        """``interrupt_connector`` or ``fail_connector``: where, what kind, and the message
+        for operators (at most 500 characters)."""
+        return await self._write(
+            command,
+            meeting_id,
+            self._meta(actor),
+            stage=stage,
+            error_kind=kind,
+            message=message[:500],
+        )
+
     # ------------------------------------------------------------------ admin operations
 
     async def status(self, meeting_id: str) -> ConnectorSession:
@@ -218,13 +239,13 @@ class SessionManager:
                 actor=actor,
             )
         if session.state in (SessionState.CONNECTED, SessionState.JOINING):
-            session = await self._write(
+            session = await self._record_trouble(
                 self.meetings.interrupt_connector,
                 meeting_id,
-                self._meta(actor),
                 stage="operator",
-                error_kind="operator",
+                kind="operator",
                 message=f"reconnect requested ({reason})",
+                actor=actor,
             )
         if session.state not in JOINABLE_STATES:
             raise ConnectorStateError(
@@ -298,13 +319,13 @@ class SessionManager:
         # reconciler; refused for good (auth, bad request): failed, with the reason.
         retry = error.retryable or error.kind is ErrorKind.CIRCUIT_OPEN
         command = self.meetings.interrupt_connector if retry else self.meetings.fail_connector
-        await self._write(
+        await self._record_trouble(
             command,
             meeting_id,
-            self._meta(actor),
             stage="join",
-            error_kind=error.kind.value,
-            message=error.message[:500],
+            kind=error.kind.value,
+            message=error.message,
+            actor=actor,
         )
 
     # ------------------------------------------------------------------ live audio
@@ -394,13 +415,12 @@ class SessionManager:
 
     async def _interrupt(self, meeting_id: str, stage: str, kind: str, message: str) -> None:
         with contextlib.suppress(ConnectorStateError):  # another worker moved it on
-            await self._write(
+            await self._record_trouble(
                 self.meetings.interrupt_connector,
                 meeting_id,
-                self._meta(None),
                 stage=stage,
-                error_kind=kind,
-                message=message[:500],
+                kind=kind,
+                message=message,
             )
 
     async def pull_all(self, owns: Callable[[str], bool] = lambda _: True) -> int:
@@ -490,12 +510,11 @@ class SessionManager:
             if session.connected:
                 await self.leave(meeting_id, reason="session_ttl")
                 return "left"
-            await self._write(
+            await self._record_trouble(
                 self.meetings.fail_connector,
                 meeting_id,
-                self._meta(None),
                 stage="reconcile",
-                error_kind="expired",
+                kind="expired",
                 message=f"not connected within {self.policy.session_ttl_sec:g}s (session TTL)",
             )
             return "failed"

@@ -7,6 +7,7 @@
 | ``groups`` | roles and their consumer groups (``ia-<role>``) |
 | ``schemas`` | the Avro schemas in ``schemas/avro``, current and historical |
 | ``codec`` | ``EventCodec``: single-object values, key and headers; ``Envelope`` |
+| ``dead_letters`` | ``DeadLetter``: the JSON letters on ``dead-letters`` |
 | ``ordering`` | the partitioner (a meeting's events on one partition) and consumer dedupe |
 
 This is the one package that ``streams/``, ``projections/`` and ``http/`` share. The names
