@@ -11,7 +11,8 @@ dataclasses in the API contract's words:
 - ``list_meetings``: newest first, keyset pagination on ``(started_at, meeting_id)`` with an
   opaque cursor (base64 JSON); ``limit`` clamped to 1..500;
 - ``queue_health``: the latest sample per consumer group in the contract's fields
-  (``queue``, ``group``, ``depth`` = lag, ``pending`` = relay backlog, ``dlq_depth``);
+  (``queue``, ``group``, ``depth`` = relay backlog, ``pending`` = the group's lag,
+  ``dlq_depth``);
   a known group without samples is a row of zeros;
 - ``dead_letters``: letters with ``resolved`` worked out from ``event_log``;
 - ``connector_session(s)``: connector sessions (``connector_sessions.py``);
