@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -49,39 +50,32 @@ def encode(decision: AuditRecord) -> bytes:
     return json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
+@dataclass(eq=False)
 class KafkaAuditSink:
     """Decisions as JSON messages on the ``security-audit`` topic, sent in the background."""
 
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        *,
-        topic: str = SECURITY_AUDIT,
-        max_queue: int = 10_000,
-        batch_size: int = 500,
-        request_timeout_ms: int = 10_000,
-        stop_timeout_sec: float = 10.0,
-        drop_warning_interval_sec: float = 10.0,
-    ) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self.topic = topic
-        self.batch_size = batch_size
-        self.request_timeout_ms = request_timeout_ms
-        self.stop_timeout_sec = stop_timeout_sec
-        self.drop_warning_interval_sec = drop_warning_interval_sec
-        self.sent = 0
-        """Decisions the broker acknowledged."""
-        self.dropped = 0
-        """Decisions never sent because the queue was full or the sink had stopped."""
-        self.failed = 0
-        """Decisions the broker refused or did not acknowledge in time."""
-        self._queue: asyncio.Queue[AuditRecord] = asyncio.Queue(maxsize=max_queue)
-        self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
-        self._stopped = False
-        self._last_drop_warning = -float("inf")
+    bootstrap_servers: str
+    topic: str = field(default=SECURITY_AUDIT, kw_only=True)
+    max_queue: int = field(default=10_000, kw_only=True)
+    batch_size: int = field(default=500, kw_only=True)
+    request_timeout_ms: int = field(default=10_000, kw_only=True)
+    stop_timeout_sec: float = field(default=10.0, kw_only=True)
+    drop_warning_interval_sec: float = field(default=10.0, kw_only=True)
+    sent: int = field(default=0, init=False)
+    """Decisions the broker acknowledged."""
+    dropped: int = field(default=0, init=False)
+    """Decisions never sent because the queue was full or the sink had stopped."""
+    failed: int = field(default=0, init=False)
+    """Decisions the broker refused or did not acknowledge in time."""
+    _producer: AIOKafkaProducer | None = field(default=None, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False)
+    _loop_thread: int | None = field(default=None, init=False)
+    _stopped: bool = field(default=False, init=False)
+    _last_drop_warning: float = field(default=-float("inf"), init=False)
+
+    def __post_init__(self) -> None:
+        self._queue: asyncio.Queue[AuditRecord] = asyncio.Queue(maxsize=self.max_queue)
 
     async def start(self) -> None:
         """Connect the producer and start sending (decisions queued before are sent too)."""

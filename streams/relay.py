@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -78,28 +78,22 @@ class RelayConfig:
     request_timeout_ms: int = 15_000
 
 
+@dataclass(eq=False, kw_only=True)
 class Relay:
-    def __init__(
-        self,
-        *,
-        store: ApplicationRecorder,
-        tracking: TrackingRecorder,
-        mapper: Mapper[Any],
-        codec: EventCodec,
-        config: RelayConfig,
-    ) -> None:
-        self.store = store
-        self.tracking = tracking
-        self.mapper = mapper
-        self.codec = codec
-        self.config = config
-        self.stats = RelayStats()
+    store: ApplicationRecorder
+    tracking: TrackingRecorder
+    mapper: Mapper[Any]
+    codec: EventCodec
+    config: RelayConfig
+    stats: RelayStats = field(default_factory=RelayStats, init=False)
+    _producer: AIOKafkaProducer | None = field(default=None, init=False)
+    _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
+    _last_broker_check: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
         # The store drivers are blocking; one dedicated thread keeps them off the event
         # loop and keeps each connection on the thread that made it.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-store")
-        self._producer: AIOKafkaProducer | None = None
-        self._admin: AIOKafkaAdminClient | None = None
-        self._last_broker_check = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 

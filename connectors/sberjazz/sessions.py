@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -111,25 +111,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class SessionManager:
-    def __init__(
-        self,
-        meetings: Meetings,
-        client: SberJazzClient | None,
-        directory: SessionDirectory,
-        metrics: ConnectorMetrics,
-        policy: SessionPolicy = SessionPolicy(),
-        *,
-        probe: AudioProbe | None = None,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.meetings = meetings
-        self.client = client
-        self.directory = directory
-        self.metrics = metrics
-        self.policy = policy
-        self.probe = probe
-        self.clock = clock
+    meetings: Meetings
+    client: SberJazzClient | None
+    """None when the platform is not configured (every platform call is refused)."""
+    directory: SessionDirectory
+    metrics: ConnectorMetrics
+    policy: SessionPolicy = SessionPolicy()
+    probe: AudioProbe | None = field(default=None, kw_only=True)
+    clock: Callable[[], datetime] = field(default=_now, kw_only=True)
 
     @property
     def configured(self) -> bool:

@@ -344,36 +344,35 @@ class TestGet:
         for key in ("raw_transcript", "enhanced_transcript", "report", "segments", "metrics"):
             assert key in late
 
-    async def test_min_version_waits_for_the_read_model(
-        self, client: httpx.AsyncClient, api: ApiHarness
+    @pytest.mark.parametrize(
+        ("projected_after_sec", "wait_ms", "source"),
+        [(0.3, 2500, "read_model"), (None, 50, "write_model")],
+        ids=["the-read-model-catches-up-within-the-wait", "it-stays-behind"],
+    )
+    async def test_min_version_waits_for_the_read_model_else_the_write_model_answers(
+        self,
+        client: httpx.AsyncClient,
+        api: ApiHarness,
+        projected_after_sec: float | None,
+        wait_ms: int,
+        source: str,
     ) -> None:
         meeting_id = (await start(client))["meeting_id"]
         api.project()
         version = (await send_chunk(client, meeting_id, 0)).json()["version"]
 
-        async def project_soon() -> None:
-            await asyncio.sleep(0.3)
-            await asyncio.to_thread(api.project)
+        async def project_later() -> None:
+            if projected_after_sec is not None:
+                await asyncio.sleep(projected_after_sec)
+                await asyncio.to_thread(api.project)
 
-        projecting = asyncio.create_task(project_soon())
+        projecting = asyncio.create_task(project_later())
         response = await client.get(
-            f"/v1/meetings/{meeting_id}", params={"min_version": version, "wait_ms": 2500}
+            f"/v1/meetings/{meeting_id}", params={"min_version": version, "wait_ms": wait_ms}
         )
         await projecting
         body = response.json()
-        assert (body["source"], body["version"]) == ("read_model", version)
-
-    async def test_a_read_model_that_stays_behind_is_replaced_by_the_write_model(
-        self, client: httpx.AsyncClient, api: ApiHarness
-    ) -> None:
-        meeting_id = (await start(client))["meeting_id"]
-        api.project()
-        version = (await send_chunk(client, meeting_id, 0)).json()["version"]
-        response = await client.get(
-            f"/v1/meetings/{meeting_id}", params={"min_version": version, "wait_ms": 50}
-        )
-        body = response.json()
-        assert (body["source"], body["version"]) == ("write_model", version)
+        assert (body["source"], body["version"]) == (source, version)
 
     @pytest.mark.parametrize("params", [{"min_version": "0"}, {"wait_ms": "-1"}, {"wait_ms": "x"}])
     async def test_query_parameters_are_validated(

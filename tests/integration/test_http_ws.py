@@ -38,6 +38,14 @@ def server(api: ApiHarness) -> Iterator[ServerThread]:
         yield running
 
 
+@pytest.fixture
+def meeting_id(api: ApiHarness) -> str:
+    """A meeting started in the write model, for the socket to talk about."""
+    started = unique_meeting_id()
+    api.meetings.start(start(started))
+    return started
+
+
 def open_ws(server: ServerThread, path: str, token: str | None) -> ClientConnection:
     headers = bearer(token) if token else {}
     return connect(f"{server.ws_url}{path}", additional_headers=headers, open_timeout=10)
@@ -93,10 +101,8 @@ class TestHandshake:
 
 class TestFrames:
     def test_chunks_are_acknowledged_and_repeats_flagged(
-        self, server: ServerThread, api: ApiHarness
+        self, server: ServerThread, api: ApiHarness, meeting_id: str
     ) -> None:
-        meeting_id = unique_meeting_id()
-        api.meetings.start(start(meeting_id))
         with open_ws(server, "/v1/ws", USER) as ws:
             send(ws, chunk_frame(meeting_id, 0, idempotency_key="a", timestamp_ms=1234))
             ack = receive(ws)
@@ -113,10 +119,8 @@ class TestFrames:
         assert api.meetings.get(meeting_id).chunks[0].idempotency_key == "a"
 
     def test_mistakes_get_error_frames_and_the_socket_stays_open(
-        self, server: ServerThread, api: ApiHarness
+        self, server: ServerThread, api: ApiHarness, meeting_id: str
     ) -> None:
-        meeting_id = unique_meeting_id()
-        api.meetings.start(start(meeting_id))
         mistakes: list[tuple[str | dict[str, Any], str]] = [
             ("this is not json", "bad_json"),
             ("[1, 2]", "bad_event"),
@@ -145,10 +149,8 @@ class TestFrames:
             assert (conflict["code"], conflict["seq"]) == ("chunk_conflict", 0)
 
     def test_binary_frames_after_audio_stream_take_the_next_seqs(
-        self, server: ServerThread, api: ApiHarness
+        self, server: ServerThread, api: ApiHarness, meeting_id: str
     ) -> None:
-        meeting_id = unique_meeting_id()
-        api.meetings.start(start(meeting_id))
         with open_ws(server, "/v1/ws", USER) as ws:
             send(ws, {"event_type": "audio.stream", "meeting_id": meeting_id, "next_seq": 3})
             assert receive(ws) == {
