@@ -48,7 +48,7 @@ from interview_analytics.connectors.sberjazz.sessions import (
     SessionPolicy,
 )
 from interview_analytics.connectors.sberjazz.simulator import SberJazzSimulator
-from interview_analytics.domain.application import StartMeeting
+from interview_analytics.domain.commands import StartMeeting
 from interview_analytics.ops.embedded import free_port
 from interview_analytics.projections.projector import ProjectionWriter, Projector
 from interview_analytics.projections.queries import Queries

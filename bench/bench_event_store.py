@@ -49,8 +49,10 @@ from _support import (
     usable_backends,
 )
 
-from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
+from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
+from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 
 
@@ -168,7 +170,10 @@ def bench_save(
     sha256 = sha256_hex(audio)
     duration = pcm_duration_sec(len(audio), fmt)
     try:
-        meetings = [Meeting.start(meeting_id(), language="en") for _ in range(aggregates_per_save)]
+        meetings = [
+            Meeting.start(meeting_id(), StartSettings(language="en"))
+            for _ in range(aggregates_per_save)
+        ]
         app.save(*meetings)
         latencies: list[float] = []
         calls = events // aggregates_per_save

@@ -57,8 +57,10 @@ from _support import (
     usable_backends,
 )
 
-from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
+from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
+from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.ops.group_commit import GroupCommitter
@@ -301,7 +303,7 @@ def prefill(app: Meetings, events: int, per_meeting: int, audio: bytes) -> int:
     group = 20
     for first in range(0, len(chunk_counts), group):
         counts = chunk_counts[first : first + group]
-        meetings = [Meeting.start(meeting_id(), language="en") for _ in counts]
+        meetings = [Meeting.start(meeting_id(), StartSettings(language="en")) for _ in counts]
         app.save(*meetings)
         for seq in range(max(counts)):
             active = [m for m, count in zip(meetings, counts, strict=True) if seq < count]

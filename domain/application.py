@@ -1,5 +1,8 @@
 """The write side: load a Meeting, run one command on it, save the new events.
 
+The commands that travel as messages (``StartMeeting``, ``ReceiveChunk``, the stages'
+``RecordTranscript`` ...) are the frozen dataclasses of ``commands.py``.
+
 ``Meetings`` is an ``eventsourcing`` Application. Its persistence comes from the ``env``
 that ``ops/`` passes in (SQLite file, PostgreSQL, or in-memory for unit tests), so this
 module stays free of drivers. Optimistic concurrency: two writers of one meeting race on
@@ -16,19 +19,22 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
-from interview_analytics.domain.audio import (
-    PCM,
-    AudioFormat,
-    BlobStore,
-    pcm_duration_sec,
-    sha256_hex,
+from interview_analytics.domain.audio import PCM, BlobStore, pcm_duration_sec, sha256_hex
+from interview_analytics.domain.commands import (
+    ReceiveChunk,
+    RecordEnhancement,
+    RecordFailure,
+    RecordReport,
+    RecordTranscript,
+    RejectChunk,
+    StartMeeting,
 )
 from interview_analytics.domain.connector import ConnectorSession
 from interview_analytics.domain.errors import (
@@ -41,9 +47,9 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
-from interview_analytics.domain.transcript import Segment
 
 T = TypeVar("T")
 
@@ -76,33 +82,6 @@ class LanguagePolicy:
         return language
 
 
-@dataclass(frozen=True)
-class StartMeeting:
-    meeting_id: str
-    mode: str = "realtime"
-    language: str | None = None
-    """None = the configured default language."""
-    consent: str = "unknown"
-    context: Mapping[str, Any] | None = None
-    recipients: tuple[str, ...] | list[str] | None = None
-    tenant: str | None = None
-    """The caller's tenant (multi-tenant front door); recorded on ``Started``."""
-    join_connector: str | None = None
-    """A connector provider to ask to join, in the same save as the start (auto-join)."""
-
-
-@dataclass(frozen=True)
-class ReceiveChunk:
-    meeting_id: str
-    seq: int
-    audio: bytes
-    audio_format: AudioFormat = AudioFormat()
-    idempotency_key: str | None = None
-    speaker_hint: str | None = None
-    duration_sec: float | None = None
-    """Required for container codecs (the edge probes them); computed for raw PCM."""
-
-
 class Meetings(Application[UUID]):
     """Application service for meetings. One instance per process."""
 
@@ -123,20 +102,18 @@ class Meetings(Application[UUID]):
 
     def start(self, command: StartMeeting, meta: EventMeta = EventMeta()) -> StartOutcome:
         validate_meeting_id(command.meeting_id)
-        settings: dict[str, Any] = {
-            "mode": command.mode,
-            "language": self.languages.resolve(command.language),
-            "consent": command.consent,
-            "context": dict(command.context) if command.context is not None else None,
-            "recipients": list(command.recipients) if command.recipients is not None else None,
-        }
+        settings = StartSettings(
+            mode=command.mode,
+            language=self.languages.resolve(command.language),
+            consent=command.consent,
+            context=dict(command.context) if command.context is not None else None,
+            recipients=list(command.recipients) if command.recipients is not None else None,
+        )
         for _ in range(MAX_CONFLICT_RETRIES):
             existing = self._find(command.meeting_id)
             if existing is not None:
-                return existing.confirm_start(**settings, tenant=command.tenant)
-            meeting = Meeting.start(
-                command.meeting_id, meta=meta, tenant=command.tenant, **settings
-            )
+                return existing.confirm_start(settings, tenant=command.tenant)
+            meeting = Meeting.start(command.meeting_id, settings, tenant=command.tenant, meta=meta)
             if command.join_connector is not None:
                 meeting.request_connector(provider=command.join_connector, meta=meta)
             try:
@@ -206,112 +183,22 @@ class Meetings(Application[UUID]):
     ) -> FinishOutcome:
         return self._update(meeting_id, lambda m: m.finish(reason=reason, meta=meta))
 
-    def record_transcript(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        input_version: int,
-        seqs: list[int],
-        segments: list[Segment],
-        final: bool,
-        model: str,
-        language: str,
-        audio_sec: float,
-        processing_sec: float,
-    ) -> bool:
-        return self._update(
-            meeting_id,
-            lambda m: m.record_transcript(
-                input_version=input_version,
-                seqs=seqs,
-                segments=segments,
-                final=final,
-                model=model,
-                language=language,
-                audio_sec=audio_sec,
-                processing_sec=processing_sec,
-                meta=meta,
-            ),
-        )
+    # Each stage result: False, changing nothing, when its input already has one.
 
-    def reject_chunk(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        input_version: int,
-        code: str,
-        reason: str,
-    ) -> bool:
-        return self._update(
-            meeting_id,
-            lambda m: m.reject_chunk(
-                input_version=input_version, code=code, reason=reason, meta=meta
-            ),
-        )
+    def record_transcript(self, command: RecordTranscript, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.record_transcript(command, meta))
 
-    def record_enhancement(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        input_version: int,
-        text: str,
-        segments: list[dict[str, Any]],
-        final: bool,
-        pii_masked: bool,
-    ) -> bool:
-        return self._update(
-            meeting_id,
-            lambda m: m.record_enhancement(
-                input_version=input_version,
-                text=text,
-                segments=segments,
-                final=final,
-                pii_masked=pii_masked,
-                meta=meta,
-            ),
-        )
+    def reject_chunk(self, command: RejectChunk, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.reject_chunk(command, meta))
 
-    def record_report(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        input_version: int,
-        report: dict[str, Any],
-        final: bool,
-    ) -> bool:
-        return self._update(
-            meeting_id,
-            lambda m: m.record_report(
-                input_version=input_version, report=report, final=final, meta=meta
-            ),
-        )
+    def record_enhancement(self, command: RecordEnhancement, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.record_enhancement(command, meta))
 
-    def record_failure(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        stage: str,
-        input_version: int,
-        code: str,
-        reason: str,
-        attempts: int,
-    ) -> bool:
-        return self._update(
-            meeting_id,
-            lambda m: m.record_failure(
-                stage=stage,
-                input_version=input_version,
-                code=code,
-                reason=reason,
-                attempts=attempts,
-                meta=meta,
-            ),
-        )
+    def record_report(self, command: RecordReport, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.record_report(command, meta))
+
+    def record_failure(self, command: RecordFailure, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.record_failure(command, meta))
 
     # ------------------------------------------------------------------ connector session
 

@@ -19,6 +19,13 @@ from eventsourcing.domain import Aggregate
 
 from interview_analytics.domain import events
 from interview_analytics.domain.audio import AudioFormat, chunk_blob_key
+from interview_analytics.domain.commands import (
+    RecordEnhancement,
+    RecordFailure,
+    RecordReport,
+    RecordTranscript,
+    RejectChunk,
+)
 from interview_analytics.domain.connector import (
     ACTIVE_STATES,
     JOINABLE_STATES,
@@ -36,7 +43,7 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.domain.events import EventMeta, MeetingEvent
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.lifecycle import Status, start_settings
+from interview_analytics.domain.lifecycle import StartSettings, Status
 from interview_analytics.domain.results import (
     ENHANCE,
     REPORT,
@@ -120,22 +127,17 @@ class Meeting(Aggregate):
     def start(
         cls,
         meeting_id: str,
+        settings: StartSettings = StartSettings(),
         *,
-        mode: str = "realtime",
-        language: str = "ru",
-        consent: str = "unknown",
-        context: dict[str, Any] | None = None,
-        recipients: list[str] | None = None,
         tenant: str | None = None,
         meta: EventMeta = EventMeta(),
     ) -> Meeting:
         validate_meeting_id(meeting_id)
-        settings = start_settings(mode, language, consent, context, recipients)
         return cls._create(
             cls.Started,
             id=cls.create_id(meeting_id),
             meeting_id=meeting_id,
-            **settings,
+            **settings.normalised(),
             tenant=tenant,
             **meta.event_fields(),
         )
@@ -150,24 +152,14 @@ class Meeting(Aggregate):
     def is_finished(self) -> bool:
         return self.finished_version is not None
 
-    def confirm_start(
-        self,
-        *,
-        mode: str = "realtime",
-        language: str = "ru",
-        consent: str = "unknown",
-        context: dict[str, Any] | None = None,
-        recipients: list[str] | None = None,
-        tenant: str | None = None,
-    ) -> StartOutcome:
+    def confirm_start(self, settings: StartSettings, *, tenant: str | None = None) -> StartOutcome:
         """A repeated start: identical payload → the original outcome, otherwise refused.
 
         A start from another tenant is refused without showing the existing settings.
         """
         if tenant != self.tenant:
             raise MeetingAlreadyExistsError("meeting id is taken", meeting_id=self.meeting_id)
-        wanted = start_settings(mode, language, consent, context, recipients)
-        if wanted != self.start_settings():
+        if settings.normalised() != self.start_settings():
             raise MeetingAlreadyExistsError(
                 "meeting already exists with different settings",
                 meeting_id=self.meeting_id,
@@ -277,100 +269,41 @@ class Meeting(Aggregate):
     # ------------------------------------------------------------------ stage results
     # Each returns False, changing nothing, when that input already has its result.
 
-    def record_transcript(
-        self,
-        *,
-        input_version: int,
-        seqs: list[int],
-        segments: list[Segment],
-        final: bool,
-        model: str,
-        language: str,
-        audio_sec: float,
-        processing_sec: float,
-        meta: EventMeta = EventMeta(),
-    ) -> bool:
+    def record_transcript(self, command: RecordTranscript, meta: EventMeta = EventMeta()) -> bool:
         """Record a transcription of the chunk (draft) or of the finished meeting (final)."""
-        of_kind = "Finished" if final else "ChunkReceived"
-        if not self._first_result(TRANSCRIBE, input_version, of_kind):
+        of_kind = "Finished" if command.final else "ChunkReceived"
+        if not self._first_result(TRANSCRIBE, command.input_version, of_kind):
             return False
-        unknown = sorted(set(seqs) - set(self.chunks))
+        unknown = sorted(set(command.seqs) - set(self.chunks))
         if unknown:
             raise InvalidCommandError("transcript covers seqs never received", seqs=unknown)
-        validate_segments(segments)
-        self._record(
-            self.Transcribed,
-            meta,
-            input_version=input_version,
-            seqs=sorted(seqs),
-            segments=segments,
-            final=final,
-            model=model,
-            language=language,
-            audio_sec=audio_sec,
-            processing_sec=processing_sec,
-        )
+        validate_segments(command.segments)
+        self._record(self.Transcribed, meta, **command.event_fields(seqs=sorted(command.seqs)))
         return True
 
-    def reject_chunk(
-        self, *, input_version: int, code: str, reason: str, meta: EventMeta = EventMeta()
-    ) -> bool:
-        if not self._first_result(TRANSCRIBE, input_version, "ChunkReceived"):
+    def reject_chunk(self, command: RejectChunk, meta: EventMeta = EventMeta()) -> bool:
+        if not self._first_result(TRANSCRIBE, command.input_version, "ChunkReceived"):
             return False
-        seq = next(c.seq for c in self.chunks.values() if c.version == input_version)
-        self._record(
-            self.ChunkRejected, meta, seq=seq, input_version=input_version, code=code, reason=reason
-        )
+        seq = next(c.seq for c in self.chunks.values() if c.version == command.input_version)
+        self._record(self.ChunkRejected, meta, **command.event_fields(seq=seq))
         return True
 
-    def record_enhancement(
-        self,
-        *,
-        input_version: int,
-        text: str,
-        segments: list[dict[str, Any]],
-        final: bool,
-        pii_masked: bool,
-        meta: EventMeta = EventMeta(),
-    ) -> bool:
-        if not self._first_result(ENHANCE, input_version, "Transcribed"):
+    def record_enhancement(self, command: RecordEnhancement, meta: EventMeta = EventMeta()) -> bool:
+        if not self._first_result(ENHANCE, command.input_version, "Transcribed"):
             return False
-        self._record(
-            self.Enhanced,
-            meta,
-            input_version=input_version,
-            text=text,
-            segments=segments,
-            final=final,
-            pii_masked=pii_masked,
-        )
+        self._record(self.Enhanced, meta, **command.event_fields())
         return True
 
-    def record_report(
-        self,
-        *,
-        input_version: int,
-        report: dict[str, Any],
-        final: bool,
-        meta: EventMeta = EventMeta(),
-    ) -> bool:
-        if not self._first_result(REPORT, input_version, "Enhanced"):
+    def record_report(self, command: RecordReport, meta: EventMeta = EventMeta()) -> bool:
+        if not self._first_result(REPORT, command.input_version, "Enhanced"):
             return False
-        if final and not self.is_finished:
+        if command.final and not self.is_finished:
             raise InvalidCommandError("a final report needs a finished meeting")
-        self._record(self.Reported, meta, input_version=input_version, report=report, final=final)
+        self._record(self.Reported, meta, **command.event_fields())
         return True
 
-    def record_failure(
-        self,
-        *,
-        stage: str,
-        input_version: int,
-        code: str,
-        reason: str,
-        attempts: int,
-        meta: EventMeta = EventMeta(),
-    ) -> bool:
+    def record_failure(self, command: RecordFailure, meta: EventMeta = EventMeta()) -> bool:
+        stage, input_version = command.stage, command.input_version
         if stage not in STAGES:
             raise InvalidCommandError(f"stage must be one of {STAGES}", stage=stage)
         if (stage, input_version) in self.results.done or any(
@@ -379,15 +312,7 @@ class Meeting(Aggregate):
             return False
         if input_version not in self.event_kinds:
             raise InvalidCommandError("input_version is not an event of this meeting")
-        self._record(
-            self.ProcessingFailed,
-            meta,
-            stage=stage,
-            input_version=input_version,
-            code=code,
-            reason=reason,
-            attempts=attempts,
-        )
+        self._record(self.ProcessingFailed, meta, **command.event_fields())
         return True
 
     def _first_result(self, stage: str, input_version: int, kind: str) -> bool:

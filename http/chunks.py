@@ -19,7 +19,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from interview_analytics.domain.application import ReceiveChunk
 from interview_analytics.domain.audio import (
     MAX_CHANNELS,
     MAX_SAMPLE_RATE,
@@ -28,6 +27,7 @@ from interview_analytics.domain.audio import (
     SUPPORTED_CODECS,
     AudioFormat,
 )
+from interview_analytics.domain.commands import ReceiveChunk
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import MAX_IDEMPOTENCY_KEY_LENGTH
 from interview_analytics.domain.results import ChunkOutcome

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from interview_analytics.domain.application import StartMeeting
+from interview_analytics.domain.commands import StartMeeting
 from interview_analytics.domain.lifecycle import CONSENTS, MODES
 from interview_analytics.domain.read_filters import MeetingFilter
 from interview_analytics.http import meeting_document

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from interview_analytics.domain.application import ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.read_filters import (

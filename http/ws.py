@@ -41,8 +41,8 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from interview_analytics.domain.application import ReceiveChunk
 from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.commands import ReceiveChunk
 from interview_analytics.domain.errors import DomainError, InvalidAudioError
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import validate_meeting_id

@@ -18,7 +18,8 @@ import queue
 import threading
 from concurrent.futures import Future
 
-from interview_analytics.domain.application import Meetings, ReceiveChunk
+from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import ReceiveChunk
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.results import ChunkOutcome

@@ -22,8 +22,9 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from eventsourcing.persistence import PersistenceError
 
-from interview_analytics.domain.application import Meetings, ReceiveChunk, StartMeeting
+from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import PCM, AudioFormat
+from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from interview_analytics.domain.commands import RecordEnhancement
 from interview_analytics.domain.enhance import enhance
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import ENHANCE
 from interview_analytics.streams.contract.codec import Envelope
 from interview_analytics.streams.contract.events import TRANSCRIBED
-from interview_analytics.streams.pipeline import NewestInputStage, record_result
+from interview_analytics.streams.pipeline import NewestInputStage, stage_meta
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,14 @@ class Enhancer(NewestInputStage[EnhancerSettings]):
         enhanced = enhance(
             meeting.transcript(), language=meeting.language, mask_pii=self.settings.pii_masking
         )
-        return await record_result(
-            self.gateway,
-            self.name,
-            self.gateway.meetings.record_enhancement,
-            envelope,
+        command = RecordEnhancement(
+            meeting_id=envelope.meeting_id,
+            input_version=envelope.version,
             text=enhanced.text,
             segments=enhanced.event_segments(),
             final=final,
             pii_masked=enhanced.pii_masked,
+        )
+        return await self.gateway.call(
+            self.gateway.meetings.record_enhancement, command, stage_meta(self.name, envelope)
         )

@@ -26,9 +26,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, ParamSpec, Protocol, TypeVar
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import RecordFailure
 from interview_analytics.domain.errors import DomainError
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
@@ -44,6 +45,7 @@ from interview_analytics.streams.dead_letters import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 SettingsT = TypeVar("SettingsT")
 
 # Outcomes, also the `result` label of the per-stage counters.
@@ -80,7 +82,7 @@ class MeetingsGateway:
         self.meetings = meetings
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meetings")
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, lambda: fn(*args, **kwargs))
 
@@ -160,20 +162,19 @@ class StageRunner:
     async def _give_up(
         self, envelope: Envelope, message: OriginalMessage, code: str, reason: str, attempts: int
     ) -> str:
+        command = RecordFailure(
+            meeting_id=envelope.meeting_id,
+            input_version=envelope.version,
+            stage=self.stage.name,
+            code=code[:100],
+            reason=reason[:2000],
+            attempts=attempts,
+        )
         try:
-            await self.gateway.call(
-                self.gateway.meetings.record_failure,
-                envelope.meeting_id,
-                EventMeta(
-                    actor=stage_actor(self.stage.name),
-                    causation_id=str(envelope.metadata["event_id"]),
-                ),
-                stage=self.stage.name,
-                input_version=envelope.version,
-                code=code[:100],
-                reason=reason[:2000],
-                attempts=attempts,
+            meta = EventMeta(
+                actor=stage_actor(self.stage.name), causation_id=str(envelope.metadata["event_id"])
             )
+            await self.gateway.call(self.gateway.meetings.record_failure, command, meta)
         except Exception:  # the dead letter below still records the failure
             log.exception("%s: could not record the failure on the meeting", self.stage.name)
         await self._dead_letter(envelope, message, FAILED, code, reason, attempts)
@@ -221,24 +222,6 @@ def stage_meta(stage: str, envelope: Envelope) -> EventMeta:
         actor=stage_actor(stage),
         correlation_id=envelope.metadata.get("correlation_id"),
         causation_id=str(envelope.metadata["event_id"]),
-    )
-
-
-async def record_result(
-    gateway: MeetingsGateway,
-    stage: str,
-    command: Callable[..., bool],
-    envelope: Envelope,
-    **fields: Any,
-) -> bool:
-    """Record a stage's result for the input ``envelope`` carries; False when the meeting
-    already had one (a redelivery)."""
-    return await gateway.call(
-        command,
-        envelope.meeting_id,
-        stage_meta(stage, envelope),
-        input_version=envelope.version,
-        **fields,
     )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from interview_analytics.domain.commands import RecordReport
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.report import Rubric, build_report
 from interview_analytics.domain.results import REPORT
 from interview_analytics.streams.contract.codec import Envelope
 from interview_analytics.streams.contract.events import ENHANCED
 from interview_analytics.streams.narrative import OpenAINarrator, enrich
-from interview_analytics.streams.pipeline import NewestInputStage, record_result
+from interview_analytics.streams.pipeline import NewestInputStage, stage_meta
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ class Reporter(NewestInputStage[ReporterSettings]):
             report = await enrich(
                 self.settings.narrator, report, enhancement.text, meeting.language
             )
-        return await record_result(
-            self.gateway,
-            self.name,
-            self.gateway.meetings.record_report,
-            envelope,
+        command = RecordReport(
+            meeting_id=envelope.meeting_id,
+            input_version=envelope.version,
             report=report,
             final=final,
+        )
+        return await self.gateway.call(
+            self.gateway.meetings.record_report, command, stage_meta(self.name, envelope)
         )

@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from interview_analytics.domain.audio import BlobStore
+from interview_analytics.domain.commands import RecordTranscript, RejectChunk
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import TRANSCRIBE, ChunkRecord
 from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
@@ -47,7 +47,7 @@ from interview_analytics.streams.pipeline import (
     SKIPPED,
     MeetingsGateway,
     StageResult,
-    record_result,
+    stage_meta,
 )
 from interview_analytics.streams.speech import SpeechRecognizer
 
@@ -100,11 +100,14 @@ class Transcriber:
         try:
             target = await self._decode(chunk)
         except AudioDecodeError as error:
-            recorded = await self._record(
-                self.gateway.meetings.reject_chunk,
-                envelope,
+            rejection = RejectChunk(
+                meeting_id=envelope.meeting_id,
+                input_version=version,
                 code=error.code,
                 reason=error.message,
+            )
+            recorded = await self.gateway.call(
+                self.gateway.meetings.reject_chunk, rejection, stage_meta(self.name, envelope)
             )
             return StageResult(
                 REJECTED_OUTCOME if recorded else DUPLICATE, (error.code, error.message)
@@ -133,9 +136,9 @@ class Transcriber:
             id_prefix=f"d{version}",
             keep_from_sec=timeline.offset_of(chunk.seq),
         )
-        recorded = await self._record(
-            self.gateway.meetings.record_transcript,
-            envelope,
+        command = RecordTranscript(
+            meeting_id=envelope.meeting_id,
+            input_version=version,
             seqs=[chunk.seq],
             segments=segments,
             final=False,
@@ -143,6 +146,9 @@ class Transcriber:
             language=meeting.language,
             audio_sec=chunk.duration_sec,
             processing_sec=round(recognition.processing_sec, 4),
+        )
+        recorded = await self.gateway.call(
+            self.gateway.meetings.record_transcript, command, stage_meta(self.name, envelope)
         )
         return StageResult(RECORDED if recorded else DUPLICATE)
 
@@ -198,9 +204,9 @@ class Transcriber:
                 speaker_of=self._speaker_function(timeline, parts),
                 id_prefix=f"f{envelope.version}",
             )
-        recorded = await self._record(
-            self.gateway.meetings.record_transcript,
-            envelope,
+        command = RecordTranscript(
+            meeting_id=envelope.meeting_id,
+            input_version=envelope.version,
             seqs=[c.seq for c in chunks],
             segments=segments,
             final=True,
@@ -208,6 +214,9 @@ class Transcriber:
             language=meeting.language,
             audio_sec=round(sum(c.duration_sec for c in chunks), 4),
             processing_sec=round(processing_sec, 4),
+        )
+        recorded = await self.gateway.call(
+            self.gateway.meetings.record_transcript, command, stage_meta(self.name, envelope)
         )
         return StageResult(RECORDED if recorded else DUPLICATE)
 
@@ -245,11 +254,6 @@ class Transcriber:
             return _louder_channel(decoded, start - span.start_sec, end - span.start_sec)
 
         return speaker_of
-
-    async def _record(
-        self, command: Callable[..., bool], envelope: Envelope, **fields: Any
-    ) -> bool:
-        return await record_result(self.gateway, self.name, command, envelope, **fields)
 
     def _account(self, audio_sec: float, processing_sec: float) -> None:
         if self.on_recognition is not None:

@@ -7,7 +7,7 @@ import struct
 import uuid
 from typing import Any
 
-from interview_analytics.domain.application import ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import ReceiveChunk, RecordTranscript, StartMeeting
 from interview_analytics.domain.transcript import Segment
 
 
@@ -37,6 +37,23 @@ def start(meeting_id: str, **overrides: Any) -> StartMeeting:
 def chunk(meeting_id: str, seq: int, tone: int | None = None, **overrides: Any) -> ReceiveChunk:
     audio = overrides.pop("audio", None) or pcm(tone=tone if tone is not None else 200 + seq)
     return ReceiveChunk(meeting_id=meeting_id, seq=seq, audio=audio, **overrides)
+
+
+def transcript(
+    meeting_id: str, input_version: int, seqs: list[int], segments: list[Segment], **overrides: Any
+) -> RecordTranscript:
+    """A transcriber's result for the event at ``input_version``: a draft unless ``final``."""
+    fields: dict[str, Any] = {
+        "final": False,
+        "model": "m",
+        "language": "en",
+        "audio_sec": 1.0,
+        "processing_sec": 0.1,
+        **overrides,
+    }
+    return RecordTranscript(
+        meeting_id=meeting_id, input_version=input_version, seqs=seqs, segments=segments, **fields
+    )
 
 
 def segment(start_sec: float, end_sec: float, text: str, segment_id: str | None = None) -> Segment:

@@ -27,8 +27,9 @@ from typing import Any, Protocol, TypeVar
 from interview_analytics.connectors.sberjazz.client import LiveChunk, SberJazzClient
 from interview_analytics.connectors.sberjazz.errors import ErrorKind, SberJazzError
 from interview_analytics.connectors.sberjazz.metrics import ConnectorMetrics
-from interview_analytics.domain.application import Meetings, ReceiveChunk
+from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import PCM, AudioFormat
+from interview_analytics.domain.commands import ReceiveChunk
 from interview_analytics.domain.connector import (
     ACTIVE_STATES,
     JOINABLE_STATES,

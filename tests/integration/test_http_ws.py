@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import RecordEnhancement, RecordReport, RecordTranscript
 from interview_analytics.ops.embedded import EmbeddedBroker
 from interview_analytics.projections.replay import stored_events
 from interview_analytics.projections.store import ReadStore
@@ -228,18 +229,25 @@ def record_pipeline_results(app: Meetings, meeting_id: str) -> None:
     draft = [segment(0.0, 0.1, "hello there", "d0")]
     final = [segment(0.0, 0.1, "hello there, welcome", "f0")]
     common = {"model": "tiny.en", "language": "en", "audio_sec": 0.1, "processing_sec": 0.01}
-    app.record_transcript(meeting_id, input_version=chunk_version, seqs=[0], segments=draft,
-                          final=False, **common)  # fmt: skip
+    app.record_transcript(RecordTranscript(
+        meeting_id=meeting_id, input_version=chunk_version, seqs=[0], segments=draft,
+        final=False, **common,
+    ))  # fmt: skip
     finished = app.finish(meeting_id).version
-    app.record_transcript(meeting_id, input_version=finished, seqs=[0], segments=final,
-                          final=True, **common)  # fmt: skip
+    app.record_transcript(RecordTranscript(
+        meeting_id=meeting_id, input_version=finished, seqs=[0], segments=final, final=True,
+        **common,
+    ))  # fmt: skip
     transcribed = app.get(meeting_id).version
-    app.record_enhancement(meeting_id, input_version=transcribed, text="Hello there, welcome.",
-                           segments=[{"speaker": "A", "text": "Hello there, welcome."}], final=True,
-                           pii_masked=True)  # fmt: skip
+    app.record_enhancement(RecordEnhancement(
+        meeting_id=meeting_id, input_version=transcribed, text="Hello there, welcome.",
+        segments=[{"speaker": "A", "text": "Hello there, welcome."}], final=True, pii_masked=True,
+    ))  # fmt: skip
     enhanced = app.get(meeting_id).version
     report = {"summary": "short", "bullets": [], "risk_flags": [], "recommendation": "hire"}
-    app.record_report(meeting_id, input_version=enhanced, report=report, final=True)
+    app.record_report(RecordReport(
+        meeting_id=meeting_id, input_version=enhanced, report=report, final=True
+    ))  # fmt: skip
 
 
 def wait_until_following(harness: ApiHarness) -> None:

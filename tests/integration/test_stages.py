@@ -29,7 +29,8 @@ from interview_analytics.streams.pipeline import (
     StageRunner,
 )
 from interview_analytics.streams.reporter import Reporter, ReporterSettings
-from interview_analytics.streams.speech import SpeechRecognizer, model_languages
+from interview_analytics.streams.speech import SpeechRecognizer
+from interview_analytics.streams.speech_models import model_languages
 from interview_analytics.streams.transcriber import Transcriber
 from tests.factories import chunk, start, unique_meeting_id
 from tests.speech import Interview
@@ -195,7 +196,7 @@ async def test_undecodable_audio_is_rejected_and_dead_lettered(
     app.start(start(meeting_id))
     good, speaker = interview.chunks(2.0)[0]
     app.receive_chunk(chunk(meeting_id, 0, audio=good, speaker_hint=speaker))
-    from interview_analytics.domain.application import ReceiveChunk
+    from interview_analytics.domain.commands import ReceiveChunk
 
     app.receive_chunk(
         ReceiveChunk(

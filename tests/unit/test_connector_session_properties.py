@@ -23,6 +23,7 @@ from interview_analytics.domain.errors import (
     InvalidCommandError,
     MeetingFinishedError,
 )
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.ops.event_store import eventsourcing_env
 from tests.unit.test_meeting_properties import NullBlobs
@@ -45,7 +46,7 @@ class ConnectorMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.app = Meetings(env=eventsourcing_env("memory://"), blobs=NullBlobs())
-        self.meeting = Meeting.start("m-conn", language="en")
+        self.meeting = Meeting.start("m-conn", StartSettings(language="en"))
         self.app.save(self.meeting)
         self.state: str | None = None
         self.finished = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import RecordTranscript
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.http.live import LiveHub, frames_for
 from tests.factories import chunk, segment, start
@@ -14,15 +15,17 @@ def transcribed_events(app: Meetings, meeting_id: str, count: int) -> list[Meeti
         app.receive_chunk(chunk(meeting_id, seq))
         version = app.get(meeting_id).chunks[seq].version
         app.record_transcript(
-            meeting_id,
-            input_version=version,
-            seqs=[seq],
-            segments=[segment(seq * 0.1, seq * 0.1 + 0.1, f"word {seq}", f"s{seq}")],
-            final=False,
-            model="tiny.en",
-            language="en",
-            audio_sec=0.1,
-            processing_sec=0.01,
+            RecordTranscript(
+                meeting_id=meeting_id,
+                input_version=version,
+                seqs=[seq],
+                segments=[segment(seq * 0.1, seq * 0.1 + 0.1, f"word {seq}", f"s{seq}")],
+                final=False,
+                model="tiny.en",
+                language="en",
+                audio_sec=0.1,
+                processing_sec=0.01,
+            )
         )
     return [e for e in app.stream(meeting_id) if isinstance(e, Meeting.Transcribed)]
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
-from interview_analytics.domain.application import Meetings, ReceiveChunk
+from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.commands import (
+    ReceiveChunk,
+    RecordEnhancement,
+    RecordFailure,
+    RecordReport,
+    RejectChunk,
+)
 from interview_analytics.domain.errors import (
     ChunkConflictError,
     IdempotencyKeyConflictError,
@@ -23,7 +31,7 @@ from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import new_meeting_id
 from interview_analytics.domain.lifecycle import Status
 from interview_analytics.domain.meeting import Meeting
-from tests.factories import chunk, pcm, segment, start, unique_meeting_id
+from tests.factories import chunk, pcm, segment, start, transcript, unique_meeting_id
 
 
 @pytest.fixture
@@ -40,17 +48,8 @@ def meeting_id(app: Meetings) -> str:
 
 def transcribe(app: Meetings, meeting_id: str, seq: int, text: str, start_sec: float) -> bool:
     version = app.get(meeting_id).chunks[seq].version
-    return app.record_transcript(
-        meeting_id,
-        input_version=version,
-        seqs=[seq],
-        segments=[segment(start_sec, start_sec + 1, text)],
-        final=False,
-        model="tiny.en",
-        language="en",
-        audio_sec=1.0,
-        processing_sec=0.1,
-    )
+    segments = [segment(start_sec, start_sec + 1, text)]
+    return app.record_transcript(transcript(meeting_id, version, [seq], segments, model="tiny.en"))
 
 
 class TestStart:
@@ -251,12 +250,14 @@ class TestTranscript:
 
     def test_a_rejected_chunk_gets_no_transcript(self, app: Meetings, meeting_id: str) -> None:
         outcome = app.receive_chunk(chunk(meeting_id, 0))
-        assert app.reject_chunk(
-            meeting_id, input_version=outcome.version, code="undecodable_audio", reason="x"
+        rejection = RejectChunk(
+            meeting_id=meeting_id,
+            input_version=outcome.version,
+            code="undecodable_audio",
+            reason="x",
         )
-        assert not app.reject_chunk(
-            meeting_id, input_version=outcome.version, code="undecodable_audio", reason="x"
-        )
+        assert app.reject_chunk(rejection)
+        assert not app.reject_chunk(rejection)
         assert transcribe(app, meeting_id, 0, "late", 0.0) is False
 
     def test_results_must_point_at_the_right_kind_of_event(
@@ -264,12 +265,11 @@ class TestTranscript:
     ) -> None:
         app.receive_chunk(chunk(meeting_id, 0))
         with pytest.raises(InvalidCommandError):  # version 1 is Started, not a chunk
-            app.record_transcript(
-                meeting_id, input_version=1, seqs=[0], segments=[], final=False,
-                model="m", language="en", audio_sec=0, processing_sec=0,
-            )  # fmt: skip
+            app.record_transcript(transcript(meeting_id, 1, [0], []))
         with pytest.raises(InvalidCommandError):  # chunk 0 is not finished
-            app.record_report(meeting_id, input_version=2, report={}, final=True)
+            app.record_report(
+                RecordReport(meeting_id=meeting_id, input_version=2, report={}, final=True)
+            )
 
     def test_final_pass_replaces_drafts_and_rolling_results_replace_older_ones(
         self, app: Meetings, meeting_id: str
@@ -278,56 +278,62 @@ class TestTranscript:
             app.receive_chunk(chunk(meeting_id, seq))
         transcribe(app, meeting_id, 0, "draft0", 0.0)
         version_1 = app.get(meeting_id).chunks[1].version
-        app.record_transcript(
-            meeting_id, input_version=version_1, seqs=[0, 1],
-            segments=[segment(0, 1, "rolling0"), segment(1, 2, "rolling1")],
-            final=False, model="m", language="en", audio_sec=2, processing_sec=0.1,
-        )  # fmt: skip
+        rolling = [segment(0, 1, "rolling0"), segment(1, 2, "rolling1")]
+        app.record_transcript(transcript(meeting_id, version_1, [0, 1], rolling, audio_sec=2))
         assert app.get(meeting_id).raw_transcript() == "rolling0 rolling1"
         finished = app.finish(meeting_id)
+        final = [segment(0, 2, "final text")]
         app.record_transcript(
-            meeting_id, input_version=finished.version, seqs=[0, 1],
-            segments=[segment(0, 2, "final text")], final=True, model="m", language="en",
-            audio_sec=2, processing_sec=0.1,
-        )  # fmt: skip
+            transcript(meeting_id, finished.version, [0, 1], final, final=True, audio_sec=2)
+        )
         assert app.get(meeting_id).raw_transcript() == "final text"
 
     def test_malformed_segments_are_refused(self, app: Meetings, meeting_id: str) -> None:
         version = app.receive_chunk(chunk(meeting_id, 0)).version
         bad = segment(2, 1, "backwards")
         with pytest.raises(InvalidCommandError):
-            app.record_transcript(
-                meeting_id, input_version=version, seqs=[0], segments=[bad], final=False,
-                model="m", language="en", audio_sec=1, processing_sec=0,
-            )  # fmt: skip
+            app.record_transcript(transcript(meeting_id, version, [0], [bad]))
 
     def test_full_pipeline_reaches_done(self, app: Meetings, meeting_id: str) -> None:
         app.receive_chunk(chunk(meeting_id, 0))
         finished = app.finish(meeting_id)
         assert finished.status == Status.FINALIZING
         assert app.finish(meeting_id).duplicate
-        app.record_transcript(
-            meeting_id, input_version=finished.version, seqs=[0], segments=[segment(0, 1, "hi")],
-            final=True, model="m", language="en", audio_sec=1, processing_sec=0.1,
-        )  # fmt: skip
+        final = [segment(0, 1, "hi")]
+        app.record_transcript(transcript(meeting_id, finished.version, [0], final, final=True))
         transcribed = app.get(meeting_id).version
-        app.record_enhancement(
-            meeting_id, input_version=transcribed, text="Hi.", segments=[], final=True,
+        enhancement = RecordEnhancement(
+            meeting_id=meeting_id,
+            input_version=transcribed,
+            text="Hi.",
+            segments=[],
+            final=True,
             pii_masked=True,
-        )  # fmt: skip
+        )
+        app.record_enhancement(enhancement)
         enhanced = app.get(meeting_id).version
-        app.record_report(meeting_id, input_version=enhanced, report={"summary": "s"}, final=True)
+        report = RecordReport(
+            meeting_id=meeting_id, input_version=enhanced, report={"summary": "s"}, final=True
+        )
+        app.record_report(report)
         meeting = app.get(meeting_id)
         assert meeting.status == Status.DONE
         assert meeting.latest_report() is not None
 
     def test_failures_are_recorded_once(self, app: Meetings, meeting_id: str) -> None:
         version = app.receive_chunk(chunk(meeting_id, 0)).version
-        kwargs = {"stage": "transcribe", "input_version": version, "code": "x", "reason": "y"}
-        assert app.record_failure(meeting_id, attempts=3, **kwargs)
-        assert not app.record_failure(meeting_id, attempts=4, **kwargs)
+        failure = RecordFailure(
+            meeting_id=meeting_id,
+            input_version=version,
+            stage="transcribe",
+            code="x",
+            reason="y",
+            attempts=3,
+        )
+        assert app.record_failure(failure)
+        assert not app.record_failure(replace(failure, attempts=4))
         with pytest.raises(InvalidCommandError):
-            app.record_failure(meeting_id, attempts=1, **{**kwargs, "stage": "dance"})
+            app.record_failure(replace(failure, stage="dance", attempts=1))
 
 
 class TestMetadata:

@@ -16,6 +16,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import AudioFormat, sha256_hex
+from interview_analytics.domain.commands import (
+    RecordEnhancement,
+    RecordReport,
+    RecordTranscript,
+    RejectChunk,
+)
 from interview_analytics.domain.errors import (
     ChunkConflictError,
     DomainError,
@@ -23,6 +29,7 @@ from interview_analytics.domain.errors import (
     MeetingAlreadyExistsError,
     MeetingFinishedError,
 )
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.ops.event_store import eventsourcing_env
 from tests.factories import segment
@@ -48,7 +55,7 @@ class MeetingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.app = Meetings(env=eventsourcing_env("memory://"), blobs=NullBlobs())
-        self.meeting = Meeting.start("m-prop", language="en", context={"a": 1})
+        self.meeting = Meeting.start("m-prop", StartSettings(language="en", context={"a": 1}))
         self.app.save(self.meeting)
         self.model_chunks: dict[int, str] = {}  # seq -> sha256
         self.model_keys: dict[str, int] = {}
@@ -95,7 +102,9 @@ class MeetingMachine(RuleBasedStateMachine):
     @rule(mode=st.sampled_from(["realtime", "postmeeting"]))
     def repeat_start(self, mode: str) -> None:
         try:
-            outcome = self.meeting.confirm_start(mode=mode, language="en", context={"a": 1})
+            outcome = self.meeting.confirm_start(
+                StartSettings(mode=mode, language="en", context={"a": 1})
+            )
         except MeetingAlreadyExistsError:
             assert mode != "realtime"
         else:
@@ -115,17 +124,22 @@ class MeetingMachine(RuleBasedStateMachine):
         version = self.meeting.chunks[seq].version
         already = ("transcribe", version) in self.meeting.results.done
         if reject:
-            recorded = self.meeting.reject_chunk(input_version=version, code="c", reason="r")
+            recorded = self.meeting.reject_chunk(
+                RejectChunk(meeting_id="m-prop", input_version=version, code="c", reason="r")
+            )
         else:
             recorded = self.meeting.record_transcript(
-                input_version=version,
-                seqs=[seq],
-                segments=[segment(seq * 1.0, seq + 0.5, f"w{seq}")],
-                final=False,
-                model="m",
-                language="en",
-                audio_sec=0.5,
-                processing_sec=0.01,
+                RecordTranscript(
+                    meeting_id="m-prop",
+                    input_version=version,
+                    seqs=[seq],
+                    segments=[segment(seq * 1.0, seq + 0.5, f"w{seq}")],
+                    final=False,
+                    model="m",
+                    language="en",
+                    audio_sec=0.5,
+                    processing_sec=0.01,
+                )
             )
         assert recorded is not already
         self._save()
@@ -135,18 +149,22 @@ class MeetingMachine(RuleBasedStateMachine):
     def enhance_and_report(self, data: st.DataObject) -> None:
         transcription = data.draw(st.sampled_from(self.meeting.results.transcriptions))
         try:
-            if self.meeting.record_enhancement(
+            enhancement = RecordEnhancement(
+                meeting_id="m-prop",
                 input_version=transcription.version,
                 text="t",
                 segments=[],
                 final=transcription.final,
                 pii_masked=False,
-            ):
-                self.meeting.record_report(
+            )
+            if self.meeting.record_enhancement(enhancement):
+                report = RecordReport(
+                    meeting_id="m-prop",
                     input_version=self.meeting.version,
                     report={"summary": "s"},
                     final=self.finished and transcription.final,
                 )
+                self.meeting.record_report(report)
         except DomainError as error:  # pragma: no cover - would be a bug
             raise AssertionError(error) from error
         self._save()

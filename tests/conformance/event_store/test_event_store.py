@@ -17,6 +17,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import RecordTranscript
 from interview_analytics.domain.ids import meeting_aggregate_id
 from interview_analytics.domain.meeting import Meeting
 from tests.factories import chunk, segment, start, unique_meeting_id
@@ -192,10 +193,10 @@ def test_events_stored_under_the_first_topics_still_load(
     assert meeting.connector.participants == ("bot",)
 
     # What is written now goes under the same topics, and the stream reads as one.
-    app.record_transcript(
-        meeting_id, input_version=18, seqs=[0], segments=[_SEGMENT], final=True,
+    app.record_transcript(RecordTranscript(
+        meeting_id=meeting_id, input_version=18, seqs=[0], segments=[_SEGMENT], final=True,
         model="m", language="en", audio_sec=0.1, processing_sec=0.01,
-    )  # fmt: skip
+    ))  # fmt: skip
     stored = app.recorder.select_events(aggregate_id)
     assert [e.topic for e in stored] == [f"{OLD}.{name}" for name, _ in OLD_STREAM] + [
         f"{OLD}.Transcribed"

@@ -14,8 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.commands import (
+    RecordEnhancement,
+    RecordFailure,
+    RecordReport,
+    RecordTranscript,
+    RejectChunk,
+)
 from interview_analytics.domain.enhance import enhance
 from interview_analytics.domain.events import EventMeta
+from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.report import Rubric, build_report
 from interview_analytics.domain.transcript import Segment
@@ -108,16 +116,19 @@ def run_interview(
         if seq == 2:
             # A rolling draft re-transcribes chunks 1 and 2 with more context: the
             # draft of chunk 1 is replaced.
+            rolling = [segment(f"r{version}-{i}", s, 0.95, lines) for i, s in enumerate((1, 2))]
             app.record_transcript(
-                meeting_id,
-                input_version=version,
-                seqs=[1, 2],
-                segments=[segment(f"r{version}-{i}", s, 0.95, lines) for i, s in enumerate((1, 2))],
-                final=False,
-                model=model,
-                language=language,
-                audio_sec=2 * CHUNK_SEC,
-                processing_sec=0.01,
+                RecordTranscript(
+                    meeting_id=meeting_id,
+                    input_version=version,
+                    seqs=[1, 2],
+                    segments=rolling,
+                    final=False,
+                    model=model,
+                    language=language,
+                    audio_sec=2 * CHUNK_SEC,
+                    processing_sec=0.01,
+                )
             )
         else:
             _transcribe(
@@ -134,15 +145,21 @@ def run_interview(
     # One more chunk the transcriber cannot use, and a stage that failed once.
     app.receive_chunk(chunk(meeting_id, chunks, tone=999), meta)
     bad = app.get(meeting_id).chunks[chunks].version
-    app.reject_chunk(meeting_id, input_version=bad, code="undecodable_audio", reason="garbage")
+    app.reject_chunk(
+        RejectChunk(
+            meeting_id=meeting_id, input_version=bad, code="undecodable_audio", reason="garbage"
+        )
+    )
     _enhance_and_report(app, meeting_id, final=False)
     app.record_failure(
-        meeting_id,
-        stage="report",
-        input_version=app.get(meeting_id).results.transcriptions[0].version,
-        code="timeout",
-        reason="reporter timed out",
-        attempts=3,
+        RecordFailure(
+            meeting_id=meeting_id,
+            input_version=app.get(meeting_id).results.transcriptions[0].version,
+            stage="report",
+            code="timeout",
+            reason="reporter timed out",
+            attempts=3,
+        )
     )
     if finish:
         finish_interview(app, meeting_id, meta=meta, model=model, lines=lines)
@@ -190,17 +207,20 @@ def _transcribe(
 ) -> None:
     prefix = "f" if final else "d"
     app.record_transcript(
-        meeting_id,
-        input_version=input_version,
-        seqs=seqs,
-        segments=[
-            segment(f"{prefix}{input_version}-{i}", seq, lines=lines) for i, seq in enumerate(seqs)
-        ],
-        final=final,
-        model=model,
-        language=language,
-        audio_sec=len(seqs) * CHUNK_SEC,
-        processing_sec=0.01,
+        RecordTranscript(
+            meeting_id=meeting_id,
+            input_version=input_version,
+            seqs=seqs,
+            segments=[
+                segment(f"{prefix}{input_version}-{i}", seq, lines=lines)
+                for i, seq in enumerate(seqs)
+            ],
+            final=final,
+            model=model,
+            language=language,
+            audio_sec=len(seqs) * CHUNK_SEC,
+            processing_sec=0.01,
+        )
     )
 
 
@@ -209,12 +229,14 @@ def _enhance_and_report(app: Meetings, meeting_id: str, *, final: bool) -> None:
     transcribed = meeting.results.transcriptions[-1].version
     enhanced = enhance(meeting.transcript(), language=meeting.language, mask_pii=True)
     app.record_enhancement(
-        meeting_id,
-        input_version=transcribed,
-        text=enhanced.text,
-        segments=enhanced.event_segments(),
-        final=final,
-        pii_masked=enhanced.pii_masked,
+        RecordEnhancement(
+            meeting_id=meeting_id,
+            input_version=transcribed,
+            text=enhanced.text,
+            segments=enhanced.event_segments(),
+            final=final,
+            pii_masked=enhanced.pii_masked,
+        )
     )
     meeting = app.get(meeting_id)
     enhancement = meeting.results.enhancements[-1]
@@ -226,7 +248,11 @@ def _enhance_and_report(app: Meetings, meeting_id: str, *, final: bool) -> None:
         rubric=RUBRIC,
         final=final,
     )
-    app.record_report(meeting_id, input_version=enhancement.version, report=report, final=final)
+    app.record_report(
+        RecordReport(
+            meeting_id=meeting_id, input_version=enhancement.version, report=report, final=final
+        )
+    )
 
 
 def all_events(app: Meetings) -> list[Notified]:
@@ -245,9 +271,10 @@ def synthetic_events(
     ``transcribe_every`` chunks (0 = none)."""
     from interview_analytics.domain.audio import AudioFormat
 
+    settings = StartSettings(language="en", recipients=["hr@example.com"])
     streams: list[list[Meeting.Event]] = []
     for m in range(meetings):
-        meeting = Meeting.start(f"{prefix}-{m:05d}", language="en", recipients=["hr@example.com"])
+        meeting = Meeting.start(f"{prefix}-{m:05d}", settings)
         for seq in range(chunks):
             meeting.receive_chunk(
                 seq=seq,
@@ -259,14 +286,17 @@ def synthetic_events(
             )
             if transcribe_every and seq % transcribe_every == transcribe_every - 1:
                 meeting.record_transcript(
-                    input_version=meeting.chunks[seq].version,
-                    seqs=[seq],
-                    segments=[segment(f"d{seq}", seq)],
-                    final=False,
-                    model="tiny.en",
-                    language="en",
-                    audio_sec=0.1,
-                    processing_sec=0.01,
+                    RecordTranscript(
+                        meeting_id=meeting.meeting_id,
+                        input_version=meeting.chunks[seq].version,
+                        seqs=[seq],
+                        segments=[segment(f"d{seq}", seq)],
+                        final=False,
+                        model="tiny.en",
+                        language="en",
+                        audio_sec=0.1,
+                        processing_sec=0.01,
+                    )
                 )
         streams.append(list(meeting.collect_events()))  # type: ignore[arg-type]
     interleaved: list[Notified] = []

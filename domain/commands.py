@@ -1,0 +1,106 @@
+"""The commands that travel as messages: what a caller asks of one meeting.
+
+The front door sends ``StartMeeting`` and ``ReceiveChunk``; the pipeline stages send their
+results (``RecordTranscript``, ``RejectChunk``, ``RecordEnhancement``, ``RecordReport``)
+and ``RecordFailure`` when they give up. ``Meetings`` (``application.py``) loads the meeting
+a command names and hands the command to the aggregate method of the same name in
+snake_case, which checks the rules and records the event.
+
+Must not: check a rule (the aggregate does) or know how a command arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.transcript import Segment
+
+
+@dataclass(frozen=True)
+class StartMeeting:
+    meeting_id: str
+    mode: str = "realtime"
+    language: str | None = None
+    """None = the configured default language."""
+    consent: str = "unknown"
+    context: Mapping[str, Any] | None = None
+    recipients: tuple[str, ...] | list[str] | None = None
+    tenant: str | None = None
+    """The caller's tenant (multi-tenant front door); recorded on ``Started``."""
+    join_connector: str | None = None
+    """A connector provider to ask to join, in the same save as the start (auto-join)."""
+
+
+@dataclass(frozen=True)
+class ReceiveChunk:
+    meeting_id: str
+    seq: int
+    audio: bytes
+    audio_format: AudioFormat = AudioFormat()
+    idempotency_key: str | None = None
+    speaker_hint: str | None = None
+    duration_sec: float | None = None
+    """Required for container codecs (the edge probes them); computed for raw PCM."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageCommand:
+    """A pipeline stage's word on one input event of a meeting."""
+
+    meeting_id: str
+    input_version: int
+    """The version of the input event; a second result for it is refused."""
+
+    def event_fields(self, **overrides: Any) -> dict[str, Any]:
+        """The fields the event records: every field but the meeting id (the aggregate
+        adds its own), with ``overrides`` replacing or adding some."""
+        recorded = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "meeting_id"}
+        return {**recorded, **overrides}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordTranscript(StageCommand):
+    """A transcription of one chunk (a draft) or of the finished meeting (final)."""
+
+    seqs: list[int]
+    segments: list[Segment]
+    final: bool
+    model: str
+    language: str
+    audio_sec: float
+    processing_sec: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectChunk(StageCommand):
+    """The chunk at ``input_version`` cannot be transcribed (its audio does not decode)."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordEnhancement(StageCommand):
+    text: str
+    segments: list[dict[str, Any]]
+    final: bool
+    pii_masked: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordReport(StageCommand):
+    report: dict[str, Any]
+    final: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFailure(StageCommand):
+    """A stage gave up on its input after ``attempts`` tries."""
+
+    stage: str
+    code: str
+    reason: str
+    attempts: int
