@@ -36,7 +36,7 @@ from interview_analytics.domain.commands import (
     RejectChunk,
     StartMeeting,
 )
-from interview_analytics.domain.connector import ConnectorSession
+from interview_analytics.domain.connector import ConnectorSession, ConnectorTrouble
 from interview_analytics.domain.errors import (
     ConcurrentUpdateError,
     DomainError,
@@ -239,36 +239,16 @@ class Meetings(Application[UUID]):
         )
 
     def interrupt_connector(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        stage: str,
-        error_kind: str,
-        message: str,
+        self, meeting_id: str, trouble: ConnectorTrouble, meta: EventMeta = EventMeta()
     ) -> ConnectorSession:
-        return self._connector(
-            meeting_id,
-            lambda m: m.interrupt_connector(
-                stage=stage, error_kind=error_kind, message=message, meta=meta
-            ),
-        )
+        """The session dropped or failed in a way worth retrying: reconnecting."""
+        return self._connector(meeting_id, lambda m: m.interrupt_connector(trouble, meta))
 
     def fail_connector(
-        self,
-        meeting_id: str,
-        meta: EventMeta = EventMeta(),
-        *,
-        stage: str,
-        error_kind: str,
-        message: str,
+        self, meeting_id: str, trouble: ConnectorTrouble, meta: EventMeta = EventMeta()
     ) -> ConnectorSession:
-        return self._connector(
-            meeting_id,
-            lambda m: m.fail_connector(
-                stage=stage, error_kind=error_kind, message=message, meta=meta
-            ),
-        )
+        """The session cannot go on (refused for good, expired): failed."""
+        return self._connector(meeting_id, lambda m: m.fail_connector(trouble, meta))
 
     def begin_connector_leave(
         self, meeting_id: str, *, reason: str, meta: EventMeta = EventMeta()

@@ -51,6 +51,16 @@ JOINABLE_STATES = frozenset({SessionState.REQUESTED, SessionState.RECONNECTING})
 
 
 @dataclass(frozen=True)
+class ConnectorTrouble:
+    """What went wrong with a session: where (``stage``: join, pull, reconcile, operator),
+    what kind (the platform error's kind) and a message for operators."""
+
+    stage: str
+    error_kind: str
+    message: str
+
+
+@dataclass(frozen=True)
 class ConnectorSession:
     """The session's state as its events left it. Timestamps are the events' own."""
 

@@ -30,6 +30,7 @@ from interview_analytics.domain.connector import (
     ACTIVE_STATES,
     JOINABLE_STATES,
     ConnectorSession,
+    ConnectorTrouble,
     SessionState,
 )
 from interview_analytics.domain.errors import (
@@ -404,37 +405,31 @@ class Meeting(Aggregate):
             self.ConnectorHeartbeat, meta, provider=session.provider, cursor=cursor, chunks=chunks
         )
 
-    def interrupt_connector(
-        self, *, stage: str, error_kind: str, message: str, meta: EventMeta = EventMeta()
-    ) -> None:
+    def interrupt_connector(self, trouble: ConnectorTrouble, meta: EventMeta = EventMeta()) -> None:
         session = self._require_connector_state(
             "reconnect",
             frozenset({SessionState.JOINING, SessionState.CONNECTED, SessionState.RECONNECTING}),
         )
-        self._record_trouble(self.ConnectorInterrupted, session, stage, error_kind, message, meta)
+        self._record_trouble(self.ConnectorInterrupted, session, trouble, meta)
 
-    def fail_connector(
-        self, *, stage: str, error_kind: str, message: str, meta: EventMeta = EventMeta()
-    ) -> None:
+    def fail_connector(self, trouble: ConnectorTrouble, meta: EventMeta = EventMeta()) -> None:
         session = self._require_connector_state("fail", ACTIVE_STATES)
-        self._record_trouble(self.ConnectorFailed, session, stage, error_kind, message, meta)
+        self._record_trouble(self.ConnectorFailed, session, trouble, meta)
 
     def _record_trouble(
         self,
         event_class: type[events.ConnectorTrouble],
         session: ConnectorSession,
-        stage: str,
-        error_kind: str,
-        message: str,
+        trouble: ConnectorTrouble,
         meta: EventMeta,
     ) -> None:
         self._record(
             event_class,
             meta,
             provider=session.provider,
-            stage=stage,
-            error_kind=error_kind,
-            message=message,
+            stage=trouble.stage,
+            error_kind=trouble.error_kind,
+            message=trouble.message,
         )
 
     def begin_connector_leave(self, *, reason: str, meta: EventMeta = EventMeta()) -> bool:

@@ -25,7 +25,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, ParamSpec, Protocol, TypeVar
 
 from interview_analytics.domain.application import Meetings
@@ -97,26 +97,17 @@ class StageStats:
     last_notification_id: int = 0
 
 
+@dataclass(eq=False)
 class StageRunner:
-    def __init__(
-        self,
-        stage: Stage,
-        *,
-        gateway: MeetingsGateway,
-        dead_letters: DeadLetterSink,
-        codec: EventCodec,
-        max_attempts: int = 3,
-        retry_backoff_sec: float = 0.5,
-        observe: Callable[[str, str, float], None] | None = None,
-    ) -> None:
-        self.stage = stage
-        self.gateway = gateway
-        self.dead_letters = dead_letters
-        self.codec = codec
-        self.max_attempts = max_attempts
-        self.retry_backoff_sec = retry_backoff_sec
-        self.observe = observe
-        self.stats = StageStats()
+    stage: Stage
+    gateway: MeetingsGateway = field(kw_only=True)
+    dead_letters: DeadLetterSink = field(kw_only=True)
+    codec: EventCodec = field(kw_only=True)
+    max_attempts: int = field(default=3, kw_only=True)
+    retry_backoff_sec: float = field(default=0.5, kw_only=True)
+    observe: Callable[[str, str, float], None] | None = field(default=None, kw_only=True)
+    """Called with (stage, outcome, seconds) for every message handled (metrics)."""
+    stats: StageStats = field(default_factory=StageStats, init=False)
 
     async def process(self, message: OriginalMessage) -> str:
         started = time.perf_counter()

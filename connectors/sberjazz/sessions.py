@@ -34,6 +34,7 @@ from interview_analytics.domain.connector import (
     ACTIVE_STATES,
     JOINABLE_STATES,
     ConnectorSession,
+    ConnectorTrouble,
     SessionState,
 )
 from interview_analytics.domain.errors import (
@@ -153,14 +154,8 @@ class SessionManager:
     ) -> ConnectorSession:
         """``interrupt_connector`` or ``fail_connector``: where, what kind, and the message
         for operators (at most 500 characters)."""
-        return await self._write(
-            command,
-            meeting_id,
-            self._meta(actor),
-            stage=stage,
-            error_kind=kind,
-            message=message[:500],
-        )
+        trouble = ConnectorTrouble(stage=stage, error_kind=kind, message=message[:500])
+        return await self._write(command, meeting_id, trouble, self._meta(actor))
 
     # ------------------------------------------------------------------ admin operations
 

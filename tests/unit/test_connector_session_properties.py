@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.connector import ALL_STATES, SessionState
+from interview_analytics.domain.connector import ALL_STATES, ConnectorTrouble, SessionState
 from interview_analytics.domain.errors import (
     ConnectorNeverJoinedError,
     ConnectorStateError,
@@ -114,14 +114,14 @@ class ConnectorMachine(RuleBasedStateMachine):
     def interrupt(self, kind: str) -> None:
         self._apply(
             "interrupt",
-            lambda: self.meeting.interrupt_connector(stage="pull", error_kind=kind, message=kind),
+            lambda: self.meeting.interrupt_connector(ConnectorTrouble("pull", kind, kind)),
         )
 
     @rule()
     def fail(self) -> None:
         self._apply(
             "fail",
-            lambda: self.meeting.fail_connector(stage="join", error_kind="auth", message="no"),
+            lambda: self.meeting.fail_connector(ConnectorTrouble("join", "auth", "no")),
         )
 
     @rule()
