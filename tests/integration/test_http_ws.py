@@ -259,33 +259,42 @@ def wait_until_following(harness: ApiHarness) -> None:
         time.sleep(0.05)
 
 
+@pytest.fixture
+def live_harness(
+    tmp_path: Path, read_store: ReadStore, broker: EmbeddedBroker
+) -> Iterator[ApiHarness]:
+    """An API whose live feed follows meeting-events on the embedded broker."""
+    ensure_meeting_events(broker.bootstrap_servers)
+    harness = ApiHarness(
+        tmp_path / "live", read_store, live_bootstrap_servers=broker.bootstrap_servers
+    )
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
 @pytest.mark.broker
 class TestLiveUpdates:
     def test_subscribed_sockets_get_transcripts_and_reports_from_the_event_stream(
-        self, tmp_path: Path, read_store: ReadStore, broker: EmbeddedBroker
+        self, live_harness: ApiHarness, broker: EmbeddedBroker
     ) -> None:
-        ensure_meeting_events(broker.bootstrap_servers)
-        harness = ApiHarness(
-            tmp_path / "live", read_store, live_bootstrap_servers=broker.bootstrap_servers
-        )
-        try:
-            with ServerThread(harness.app) as server:
-                wait_until_following(harness)
-                meeting_id = unique_meeting_id("live")
-                harness.meetings.start(start(meeting_id))
-                with open_ws(server, "/v1/ws", USER) as ws, open_ws(server, "/v1/ws", USER) as idle:
-                    send(ws, chunk_frame(meeting_id, 0))
-                    assert receive(ws)["event_type"] == "chunk.ack"  # and now subscribed
-                    record_pipeline_results(harness.meetings, meeting_id)
-                    publish(broker.bootstrap_servers, harness.meetings, meeting_id)
-                    publish(broker.bootstrap_servers, harness.meetings, meeting_id)  # a repeat
-                    frames = []
-                    while not frames or frames[-1]["event_type"] != "report.update":
-                        frames.append(receive(ws, timeout=30))
-                    send(idle, {"event_type": "ping"})
-                    assert receive(idle)["event_type"] == "pong"  # it watched nothing
-        finally:
-            harness.close()
+        harness = live_harness
+        with ServerThread(harness.app) as server:
+            wait_until_following(harness)
+            meeting_id = unique_meeting_id("live")
+            harness.meetings.start(start(meeting_id))
+            with open_ws(server, "/v1/ws", USER) as ws, open_ws(server, "/v1/ws", USER) as idle:
+                send(ws, chunk_frame(meeting_id, 0))
+                assert receive(ws)["event_type"] == "chunk.ack"  # and now subscribed
+                record_pipeline_results(harness.meetings, meeting_id)
+                publish(broker.bootstrap_servers, harness.meetings, meeting_id)
+                publish(broker.bootstrap_servers, harness.meetings, meeting_id)  # a repeat
+                frames = []
+                while not frames or frames[-1]["event_type"] != "report.update":
+                    frames.append(receive(ws, timeout=30))
+                send(idle, {"event_type": "ping"})
+                assert receive(idle)["event_type"] == "pong"  # it watched nothing
         kinds = [(f["event_type"], f.get("completed")) for f in frames]
         assert kinds == [
             ("transcript.update", False),
@@ -315,31 +324,25 @@ class TestLiveUpdates:
         assert not [f for f in frames if f["event_type"] == "error"]
 
     def test_the_meeting_cache_follows_the_stream(
-        self, tmp_path: Path, read_store: ReadStore, broker: EmbeddedBroker
+        self, live_harness: ApiHarness, broker: EmbeddedBroker
     ) -> None:
-        ensure_meeting_events(broker.bootstrap_servers)
-        harness = ApiHarness(
-            tmp_path / "cache", read_store, live_bootstrap_servers=broker.bootstrap_servers
-        )
+        harness = live_harness
         cache = harness.app.state.meeting_cache
         meeting_id = unique_meeting_id("cached")
-        try:
-            with (
-                ServerThread(harness.app) as server,
-                httpx.Client(base_url=server.base_url, headers=bearer(USER)) as http,
-            ):
-                wait_until_following(harness)
-                harness.meetings.start(start(meeting_id))
-                harness.project()
-                first = http.get(f"/v1/meetings/{meeting_id}").json()
-                again = http.get(f"/v1/meetings/{meeting_id}").json()
-                assert (first["version"], again, cache.hits) == (1, first, 1)
-                harness.meetings.receive_chunk(chunk(meeting_id, 0))
-                harness.project()
-                publish(broker.bootstrap_servers, harness.meetings, meeting_id)
-                deadline = time.monotonic() + 30
-                while http.get(f"/v1/meetings/{meeting_id}").json()["version"] != 2:
-                    assert time.monotonic() < deadline, "the cache kept a stale meeting"
-                    time.sleep(0.1)
-        finally:
-            harness.close()
+        with (
+            ServerThread(harness.app) as server,
+            httpx.Client(base_url=server.base_url, headers=bearer(USER)) as http,
+        ):
+            wait_until_following(harness)
+            harness.meetings.start(start(meeting_id))
+            harness.project()
+            first = http.get(f"/v1/meetings/{meeting_id}").json()
+            again = http.get(f"/v1/meetings/{meeting_id}").json()
+            assert (first["version"], again, cache.hits) == (1, first, 1)
+            harness.meetings.receive_chunk(chunk(meeting_id, 0))
+            harness.project()
+            publish(broker.bootstrap_servers, harness.meetings, meeting_id)
+            deadline = time.monotonic() + 30
+            while http.get(f"/v1/meetings/{meeting_id}").json()["version"] != 2:
+                assert time.monotonic() < deadline, "the cache kept a stale meeting"
+                time.sleep(0.1)
