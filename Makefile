@@ -8,13 +8,18 @@ LAYERS := domain projections streams http connectors ops schemas
 
 .PHONY: install system-deps run test lint format typecheck bench clean
 
-# Debian packages the tests use, installed once per machine: espeak-ng makes the test
-# speech; docker-compose (1.29: `config` needs no engine, so not the recommended
-# docker.io either) validates docker-compose.yml.
+# Debian packages the tests use, installed once per machine: espeak-ng makes the English
+# test speech, festival with festvox-ru the Russian (`text2wave`), sox converts it;
+# docker-compose (1.29: `config` needs no engine, so not the recommended docker.io either)
+# validates docker-compose.yml.
 system-deps:
 	@command -v espeak-ng >/dev/null || { \
 		echo "installing espeak-ng (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
+	@{ command -v text2wave >/dev/null && command -v sox >/dev/null \
+		&& test -d /usr/share/festival/voices/russian; } || { \
+		echo "installing festival, festvox-ru and sox (Debian packages)"; \
+		apt-get update -qq && apt-get install -y -qq festival festvox-ru sox >/dev/null; }
 	@command -v docker-compose >/dev/null || { \
 		echo "installing docker-compose (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }

@@ -55,7 +55,8 @@ from interview_analytics.ops.api import run_api
 from interview_analytics.ops.logging import configure
 from interview_analytics.ops.settings import Settings
 settings = Settings.from_env({"DATA_DIR": sys.argv[1], "API_PORT": sys.argv[2],
-                              "AUTH_MODE": "none", "LOG_LEVEL": "warning"})
+                              "AUTH_MODE": "none", "LOG_LEVEL": "warning",
+                              "WHISPER_MODEL": "tiny.en"})  # English meetings
 configure(settings.log_level, settings.log_format)
 run_api(settings, bootstrap_servers=sys.argv[3] or None)
 """

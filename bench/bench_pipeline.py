@@ -46,7 +46,7 @@ from tests.stack import Stack  # noqa: E402
 
 
 def direct_throughput(interview: Interview, repeats: int) -> float:
-    recognizer = SpeechRecognizer(whisper_settings(Settings.from_env({})))
+    recognizer = SpeechRecognizer(whisper_settings(Settings.from_env({"WHISPER_MODEL": "tiny.en"})))
     recognizer.load()
     audio = np.frombuffer(interview.pcm, dtype="<i2").astype(np.float32) / 32768
     recognizer.transcribe(audio[: 16000 * 5], language="en", final=True)  # warm-up

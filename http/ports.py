@@ -152,8 +152,9 @@ class ConnectorAdmin(Protocol):
     async def reconcile(self, limit: int) -> dict[str, Any]: ...
 
 
-ReadinessCheck = Callable[[], Awaitable[None]]
-"""Returns when the dependency is usable; raises (any exception, with a message) when not."""
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+"""Returns when the dependency is usable (optionally a note worth showing); raises (any
+exception, with a message) when not."""
 
 ReadinessChecks = Mapping[str, ReadinessCheck]
 """By dependency name: ``event_store``, ``broker``, ``clickhouse``, ``speech_model``."""

@@ -25,7 +25,15 @@ from interview_analytics.http.ports import ReadinessCheck
 HEALTH_ANSWER = Answer("Health", (Prop("ok", {"const": True}),))
 HEALTH = Operation("health", "Liveness", "public", "system", HEALTH_ANSWER)
 
-CHECK = Answer("", (Prop("ok", BOOL), Prop("error", STR, maybe=True), Prop("duration_ms", NUM)))
+CHECK = Answer(
+    "",
+    (
+        Prop("ok", BOOL),
+        Prop("error", STR, maybe=True),
+        Prop("note", STR, "What a passing check found worth saying.", maybe=True),
+        Prop("duration_ms", NUM),
+    ),
+)
 READY_ANSWER = Answer(
     "Ready",
     (
@@ -83,8 +91,9 @@ async def ready(call: Call) -> Response:
 async def _run(check: ReadinessCheck, limit_sec: float) -> dict[str, Any]:
     started = time.perf_counter()
     error: str | None = None
+    note: str | None = None
     try:
-        await asyncio.wait_for(check(), limit_sec)
+        note = await asyncio.wait_for(check(), limit_sec)
     except TimeoutError:
         error = f"no answer within {limit_sec:g} s"
     except Exception as failure:
@@ -92,6 +101,7 @@ async def _run(check: ReadinessCheck, limit_sec: float) -> dict[str, Any]:
     return {
         "ok": error is None,
         "error": error,
+        "note": note,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
 

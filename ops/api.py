@@ -10,7 +10,8 @@
   (``streams.live_feed.KafkaLiveFeed``) when there is a broker.
   :func:`open_api_dependencies` opens and closes the parts itself.
 - :func:`serve_api` runs an app on uvicorn until stopped (graceful shutdown), and
-  :func:`run_api` is the whole standalone API process.
+  :func:`run_api` is the whole standalone API process (it assembles the bundled speech
+  model at start, so its readiness check finds it ready).
 
 Must not: hold adapters (each has its own module), or be imported by another layer.
 """
@@ -46,10 +47,11 @@ from interview_analytics.ops.read_errors import read_errors
 from interview_analytics.ops.readiness import readiness_checks
 from interview_analytics.ops.reconciler import Reconciler, reconciler_wanted
 from interview_analytics.ops.settings import Settings
-from interview_analytics.ops.wiring import build_meetings
+from interview_analytics.ops.wiring import build_meetings, prepare_speech_model
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.live_feed import KafkaLiveFeed
+from interview_analytics.streams.speech_models import SpeechModelError
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,7 @@ def run_api(
     read store), on the projector's Faust app, sharing the connector with the admin routes.
     """
     registry = CollectorRegistry()
+    _prepare_speech_model(settings)
     meetings = build_meetings(settings)
     read_store = ReadStore.connect(settings.resolved_clickhouse_url)
     try:
@@ -218,6 +221,15 @@ def run_api(
     finally:
         read_store.close()
         meetings.close()
+
+
+def _prepare_speech_model(settings: Settings) -> None:
+    """The bundled model assembled at start rather than by the first ``/ready`` (which
+    checks it); a model that cannot be is logged here and reported by ``/ready``."""
+    try:
+        prepare_speech_model(settings, lambda line: print(f"[api] {line}", flush=True))
+    except SpeechModelError as error:
+        log.error("speech model %r is not usable: %s", settings.speech_model, error)
 
 
 async def _serve_with(

@@ -58,6 +58,7 @@ from interview_analytics.projections.replay import rebuild
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
 from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, ROLES
+from interview_analytics.streams.speech_models import SpeechModelError
 from interview_analytics.streams.topics import ensure_topics, read_from_beginning
 
 log = logging.getLogger("ia")
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         print(f"ia: {error.code}: {error.message}", file=sys.stderr)
         return 1
+    except SpeechModelError as error:
+        print(f"ia: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return result

@@ -225,8 +225,13 @@ class Settings:
     faust_rebalance_timeout_sec: OptionalSeconds = setting(_optional_positive_float, "")
     #: How often workers commit consumed offsets.
     faust_commit_interval_sec: float = setting(_positive_float, "1.0")
-    #: Speech model: a faster-whisper size name or a model path; tiny.en is bundled.
-    whisper_model_size: str = setting(str, "tiny.en")
+    #: Speech model: a size name (tiny, base, small, medium, large-v3, *.en …) or a model directory;
+    #: wins over WHISPER_MODEL_SIZE; empty = WHISPER_MODEL_SIZE.
+    whisper_model: str = setting(str, "")
+    #: Speech model when WHISPER_MODEL is empty (a size name or a model path). Bundled, nothing
+    #: downloaded: base (multilingual, assembled once into <DATA_DIR>/models) and tiny.en (English
+    #: only); other names are fetched by faster-whisper on first use.
+    whisper_model_size: str = setting(str, "base")
     #: Device for speech recognition.
     whisper_device: str = setting(WHISPER_DEVICES, "cpu")
     #: CTranslate2 compute type (int8, int8_float16, float16, float32).
@@ -397,6 +402,16 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def speech_model(self) -> str:
+        """The speech model to use: WHISPER_MODEL, else WHISPER_MODEL_SIZE."""
+        return self.whisper_model.strip() or self.whisper_model_size.strip()
+
+    @property
+    def speech_model_cache_dir(self) -> Path:
+        """Where bundled split speech models are assembled (``streams/speech_models.py``)."""
+        return self.data_dir / "models"
 
     @property
     def embedded_read_store(self) -> bool:

@@ -1,10 +1,11 @@
 """``ia up``: the embedded stack as one command.
 
-Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set), creates the
-topics, then runs each role as a child process — the relay, one worker per pipeline
-stage, the API (which runs the projector too when the read store is chDB) — exactly the
-processes a production deployment runs as separate services. A child that dies is
-restarted (with backoff); Ctrl-C or SIGTERM stops the children, then the broker.
+Makes the speech model ready (assembles the bundled ``base`` the first time), starts the
+embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set), creates the topics, then
+runs each role as a child process — the relay, one worker per pipeline stage, the API
+(which runs the projector too when the read store is chDB) — exactly the processes a
+production deployment runs as separate services. A child that dies is restarted (with
+backoff); Ctrl-C or SIGTERM stops the children, then the broker.
 
 Must not: run a role's work in its own process; each role is a child, as in production.
 """
@@ -24,7 +25,7 @@ from interview_analytics.ops import runtime
 from interview_analytics.ops.event_store import redacted
 from interview_analytics.ops.reconciler import reconciler_wanted
 from interview_analytics.ops.settings import Settings
-from interview_analytics.ops.wiring import broker, topic_specs
+from interview_analytics.ops.wiring import broker, prepare_speech_model, topic_specs
 from interview_analytics.ops.workers import metrics_port
 from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, STAGE_ROLES
 from interview_analytics.streams.topics import ensure_topics
@@ -52,6 +53,8 @@ def ia_command(*args: str) -> list[str]:
 
 def run_stack(settings: Settings) -> int:
     stop = _stop_flag()
+    # Once, before the children start: the transcriber and the API then only re-verify it.
+    model = prepare_speech_model(settings, lambda line: print(line, flush=True))
     with broker(settings) as running:
         asyncio.run(ensure_topics(running.bootstrap_servers, topic_specs(settings)))
         runtime.write(
@@ -75,7 +78,7 @@ def run_stack(settings: Settings) -> int:
             children.append(Child(PROJECTOR, ia_command("worker", PROJECTOR)))
             if reconciler_wanted(settings):
                 children.append(Child(RECONCILER, ia_command("worker", RECONCILER)))
-        _banner(settings, running.bootstrap_servers, running.embedded is not None)
+        _banner(settings, running.bootstrap_servers, running.embedded is not None, model)
         try:
             for child in children:
                 _start(child, env)
@@ -92,12 +95,14 @@ def run_stack(settings: Settings) -> int:
     return 0
 
 
-def _banner(settings: Settings, bootstrap: str, embedded: bool) -> None:
+def _banner(settings: Settings, bootstrap: str, embedded: bool, model: str) -> None:
     print("Interview Analytics — embedded stack", flush=True)
     print(f"  event store : {redacted(settings.resolved_event_store_url)}")
     print(f"  audio blobs : {settings.blob_dir.resolve()}")
     print(f"  broker      : {bootstrap} ({'embedded Tansu' if embedded else 'external Kafka'})")
     print(f"  topics      : {', '.join(s.name for s in topic_specs(settings))}")
+    where = "" if model == settings.speech_model else f" ({model})"
+    print(f"  speech model: {settings.speech_model}{where}")
     if settings.relay_metrics_port:
         print(f"  metrics     : relay http://127.0.0.1:{settings.relay_metrics_port}/metrics")
     for role in STAGE_ROLES:

@@ -7,7 +7,7 @@ Must not: read the environment or start anything at import time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -22,7 +22,8 @@ from interview_analytics.streams import contract
 from interview_analytics.streams.audio import AudioDecodeError, decode
 from interview_analytics.streams.contract import EventCodec, TopicSpec
 from interview_analytics.streams.relay import Relay, RelayConfig
-from interview_analytics.streams.speech import WhisperSettings, model_languages
+from interview_analytics.streams.speech import WhisperSettings
+from interview_analytics.streams.speech_models import model_languages, resolve_model
 
 
 def build_meetings(settings: Settings) -> Meetings:
@@ -43,7 +44,8 @@ def build_meetings(settings: Settings) -> Meetings:
 
 def whisper_settings(settings: Settings) -> WhisperSettings:
     return WhisperSettings(
-        model=settings.whisper_model_size,
+        model=settings.speech_model,
+        model_cache_dir=settings.speech_model_cache_dir,
         device=settings.whisper_device,
         compute_type=settings.whisper_compute_type,
         cpu_threads=settings.whisper_cpu_threads,
@@ -56,14 +58,23 @@ def whisper_settings(settings: Settings) -> WhisperSettings:
 
 def language_policy(settings: Settings) -> LanguagePolicy:
     """Meetings may only ask for languages the configured speech model can transcribe."""
-    supported = model_languages(settings.whisper_model_size)
+    supported = model_languages(settings.speech_model)
     default = settings.whisper_language or ("en" if supported == {"en"} else "ru")
     if default not in supported:
         raise SettingsError(
             f"WHISPER_LANGUAGE={default!r} is not a language of model "
-            f"{settings.whisper_model_size!r} ({', '.join(sorted(supported))})"
+            f"{settings.speech_model!r} ({', '.join(sorted(supported))})"
         )
     return LanguagePolicy(default=default, supported=supported)
+
+
+def prepare_speech_model(settings: Settings, say: Callable[[str], None] | None = None) -> str:
+    """The configured speech model made ready where a process will load it: a bundled
+    ``base`` is assembled into ``<DATA_DIR>/models`` the first time (``say`` hears the
+    progress), later starts only re-verify it. What faster-whisper will be given (the
+    directory, or a size name it fetches itself); ``SpeechModelError`` when a bundled model
+    is missing or corrupt."""
+    return resolve_model(settings.speech_model, settings.speech_model_cache_dir, progress=say)
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:

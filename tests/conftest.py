@@ -139,7 +139,8 @@ def own_broker() -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture(scope="session")
 def recognizer() -> Iterator[SpeechRecognizer]:
-    recognizer = SpeechRecognizer(WhisperSettings())
+    # English test speech, decoded fast: the bundled English-only model.
+    recognizer = SpeechRecognizer(WhisperSettings(model="tiny.en"))
     recognizer.load()
     yield recognizer
     recognizer.close()

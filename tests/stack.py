@@ -47,6 +47,8 @@ class Stack:
             "ENHANCER_METRICS_PORT": "0",
             "REPORTER_METRICS_PORT": "0",
             "FAUST_COMMIT_INTERVAL_SEC": "0.5",
+            # English test speech: the fast English-only bundled model.
+            "WHISPER_MODEL": "tiny.en",
             **settings,
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

@@ -93,8 +93,8 @@ COMPOSE_VARIABLES: tuple[ComposeVariable, ...] = (
         "WHISPER_PRELOAD_MODEL",
         "",
         "Build argument: a faster-whisper model baked into the image at "
-        "/opt/models/<name> (e.g. small); then set WHISPER_MODEL_SIZE=/opt/models/<name>. "
-        "Empty = only the bundled tiny.en.",
+        "/opt/models/<name> (e.g. small); then set WHISPER_MODEL=/opt/models/<name>. "
+        "Empty = only the bundled models (base, tiny.en).",
     ),
     ComposeVariable(
         "POSTGRES_PASSWORD",

@@ -143,6 +143,7 @@ def stack(
         "REPORTER_METRICS_PORT": str(free_port()),
         "PROJECTOR_METRICS_PORT": str(free_port()),
         "RELAY_POLL_INTERVAL_SEC": "0.05",
+        "WHISPER_MODEL": "tiny.en",  # English test speech
         "AUTH_MODE": "jwt",
         "OIDC_ISSUER_URL": idp.issuer,
         "OIDC_JWKS_URL": idp.jwks_url,

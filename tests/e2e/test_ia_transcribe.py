@@ -39,6 +39,7 @@ def test_transcribe_runs_a_recording_through_a_stack_it_starts(
         **{k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVENT_STORE"))},
         "DATA_DIR": str(tmp_path / "data"),
         "API_PORT": str(free_port()),
+        "WHISPER_MODEL": "tiny.en",  # English test speech
         **{
             f"{role}_METRICS_PORT": "0"
             for role in ("RELAY", "TRANSCRIBER", "ENHANCER", "REPORTER", "PROJECTOR")

@@ -40,6 +40,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "DATA_DIR": str(tmp_path / "data"),
         "RELAY_POLL_INTERVAL_SEC": "0.05",
         "RELAY_METRICS_PORT": str(free_port()),
+        "WHISPER_MODEL": "tiny.en",  # English test speech
     }
 
 
