@@ -57,10 +57,9 @@ log = logging.getLogger(__name__)
 
 
 def api_limits(settings: Settings) -> ApiLimits:
-    return ApiLimits(
-        max_request_body_bytes=settings.max_request_body_bytes,
-        max_chunk_bytes=settings.max_chunk_bytes,
-        read_your_writes_max_wait_ms=settings.read_your_writes_max_wait_ms,
+    return settings.section(
+        ApiLimits,
+        keep_defaults=("readiness_timeout_sec", "live_queue_frames"),
         max_ws_message_bytes=settings.max_request_body_bytes,
     )
 

@@ -32,25 +32,17 @@ _MODES: dict[str, AuthMode] = {"none": "none", "api_key": "api_key", "jwt": "jwt
 
 
 def auth_config(settings: Settings) -> AuthConfig:
-    return AuthConfig(
+    """JWT_*, OIDC_* and the key lists; secrets and lists converted here."""
+    return settings.section(
+        AuthConfig,
+        "jwt_",
+        "oidc_",
+        "",
         mode=_MODES[settings.auth_mode],
         api_keys=parse_list(str(settings.api_keys)),
         service_api_keys=parse_list(str(settings.service_api_keys)),
         jwt_shared_secret=str(settings.jwt_shared_secret),
-        oidc_jwks_url=settings.oidc_jwks_url,
-        oidc_issuer_url=settings.oidc_issuer_url,
-        oidc_audience=settings.oidc_audience,
-        oidc_algorithms=settings.oidc_algorithms,
         clock_skew_sec=float(settings.jwt_clock_skew_sec),
-        service_claim_key=settings.jwt_service_claim_key,
-        service_claim_values=settings.jwt_service_claim_values,
-        service_role_claim=settings.jwt_service_role_claim,
-        service_allowed_roles=settings.jwt_service_allowed_roles,
-        tenant_claim=settings.jwt_tenant_claim,
-        allow_service_api_key_in_jwt_mode=settings.allow_service_api_key_in_jwt_mode,
-        jwks_cache_ttl_sec=settings.oidc_jwks_cache_ttl_sec,
-        jwks_min_refresh_interval_sec=settings.oidc_jwks_min_refresh_interval_sec,
-        http_timeout_sec=settings.oidc_http_timeout_sec,
     )
 
 

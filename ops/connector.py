@@ -41,18 +41,14 @@ def build_client(settings: Settings) -> SberJazzClient | None:
     """The platform client, or None when SBERJAZZ_API_BASE is empty (not configured)."""
     if not connector_enabled(settings) or not settings.sberjazz_api_base:
         return None
-    return SberJazzClient(
-        SberJazzConfig(
-            base_url=settings.sberjazz_api_base,
-            token=str(settings.sberjazz_api_token),
-            timeout_sec=settings.sberjazz_timeout_sec,
-            retries=settings.sberjazz_retries,
-            retry_backoff_ms=settings.sberjazz_retry_backoff_ms,
-            force_ipv4=settings.sberjazz_force_ipv4,
-            breaker_failure_threshold=settings.sberjazz_breaker_failures,
-            breaker_reset_sec=settings.sberjazz_breaker_reset_sec,
-        )
+    config = settings.section(
+        SberJazzConfig,
+        "sberjazz_",
+        base_url=settings.sberjazz_api_base,
+        token=str(settings.sberjazz_api_token),
+        breaker_failure_threshold=settings.sberjazz_breaker_failures,
     )
+    return SberJazzClient(config)
 
 
 def build_session_manager(

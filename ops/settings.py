@@ -18,7 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+Config = TypeVar("Config")
 
 
 class SettingsError(ValueError):
@@ -392,6 +394,38 @@ class Settings:
         if self.event_store_url:
             return str(self.event_store_url)
         return f"sqlite:///{(self.data_dir / 'events.sqlite3').resolve()}"
+
+    def section(
+        self,
+        config_type: type[Config],
+        *prefixes: str,
+        keep_defaults: tuple[str, ...] = (),
+        **given: Any,
+    ) -> Config:
+        """An edge's own config dataclass (``WhisperSettings``, ``AuthConfig`` …), filled by
+        name: each field not ``given`` takes the setting ``<prefix><field>`` of the first of
+        ``prefixes`` that has one (the field's own name when no prefix is named).
+
+        A field that no setting names, nothing gives and ``keep_defaults`` does not list is
+        an error, so an edge is never left on its own default because a setting was renamed.
+        """
+        values = dict(given)
+        unnamed = []
+        for config_field in fields(config_type):  # type: ignore[arg-type]
+            if config_field.name in values or config_field.name in keep_defaults:
+                continue
+            names = [prefix + config_field.name for prefix in prefixes or ("",)]
+            found = next((name for name in names if hasattr(self, name)), None)
+            if found is None:
+                unnamed.append(config_field.name)
+            else:
+                values[config_field.name] = getattr(self, found)
+        if unnamed:
+            raise TypeError(
+                f"{config_type.__name__}: no setting for {', '.join(unnamed)} "
+                f"(looked for prefixes {prefixes or ('',)})"
+            )
+        return config_type(**values)
 
     @property
     def resolved_clickhouse_url(self) -> str:

@@ -43,17 +43,8 @@ def build_meetings(settings: Settings) -> Meetings:
 
 
 def whisper_settings(settings: Settings) -> WhisperSettings:
-    return WhisperSettings(
-        model=settings.speech_model,
-        model_cache_dir=settings.speech_model_cache_dir,
-        device=settings.whisper_device,
-        compute_type=settings.whisper_compute_type,
-        cpu_threads=settings.whisper_cpu_threads,
-        beam_size=settings.whisper_beam_size,
-        draft_beam_size=settings.whisper_draft_beam_size,
-        vad_filter=settings.whisper_vad_filter,
-        max_concurrent_decodes=settings.speech_max_concurrent_decodes,
-    )
+    # WHISPER_MODEL alone is not the model: speech_model also falls back to WHISPER_MODEL_SIZE.
+    return settings.section(WhisperSettings, "whisper_", "speech_", model=settings.speech_model)
 
 
 def language_policy(settings: Settings) -> LanguagePolicy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,24 @@ def test_postgres_urls() -> None:
 def test_unsupported_urls_are_refused(url: str) -> None:
     with pytest.raises(EventStoreURLError):
         eventsourcing_env(url)
+
+
+@dataclass(frozen=True)
+class _EdgeConfig:
+    beam_size: int
+    max_concurrent_decodes: int
+    label: str = "edge default"
+
+
+def test_a_section_fills_an_edge_config_by_prefix_in_order() -> None:
+    settings = Settings.from_env({"WHISPER_BEAM_SIZE": "3", "SPEECH_MAX_CONCURRENT_DECODES": "2"})
+    config = settings.section(_EdgeConfig, "whisper_", "speech_", label="given")
+    assert config == _EdgeConfig(beam_size=3, max_concurrent_decodes=2, label="given")
+
+
+def test_a_section_refuses_a_field_no_setting_names_unless_told_to_keep_its_default() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(TypeError, match="no setting for label"):
+        settings.section(_EdgeConfig, "whisper_", "speech_")
+    kept = settings.section(_EdgeConfig, "whisper_", "speech_", keep_defaults=("label",))
+    assert kept.label == "edge default"
