@@ -21,6 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -50,6 +51,7 @@ class JwksError(Exception):
     """The JWKS or discovery document could not be fetched or read."""
 
 
+@dataclass(eq=False, kw_only=True)
 class JwksCache:
     """The identity provider's signing keys, fetched with httpx and cached.
 
@@ -59,30 +61,22 @@ class JwksCache:
     from before; with none at all the request gets 503 ``auth_unavailable``.
     """
 
-    def __init__(
-        self,
-        *,
-        jwks_url: str = "",
-        issuer_url: str = "",
-        ttl_sec: float = 300.0,
-        min_refresh_interval_sec: float = 30.0,
-        timeout_sec: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if not (jwks_url or issuer_url):
+    jwks_url: str = ""
+    issuer_url: str = ""
+    ttl_sec: float = 300.0
+    min_refresh_interval_sec: float = 30.0
+    timeout_sec: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    fetches: int = field(default=0, init=False)
+    """Fetch attempts so far (JWKS documents, not counting discovery)."""
+    _keys: list[dict[str, Any]] | None = field(default=None, init=False)
+    _fetched_at: float = field(default=-math.inf, init=False)
+    _attempted_at: float = field(default=-math.inf, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        if not (self.jwks_url or self.issuer_url):
             raise ValueError("a JWKS URL or an issuer URL is needed")
-        self.jwks_url = jwks_url
-        self.issuer_url = issuer_url
-        self.ttl_sec = ttl_sec
-        self.min_refresh_interval_sec = min_refresh_interval_sec
-        self.timeout_sec = timeout_sec
-        self.clock = clock
-        self.fetches = 0
-        """Fetch attempts so far (JWKS documents, not counting discovery)."""
-        self._keys: list[dict[str, Any]] | None = None
-        self._fetched_at = -math.inf
-        self._attempted_at = -math.inf
-        self._lock = asyncio.Lock()
 
     async def signing_keys(self, algorithm: str, kid: str | None) -> list[dict[str, Any]]:
         """The JWKs that may verify a token of ``algorithm`` with ``kid``."""
