@@ -31,6 +31,7 @@ from interview_analytics.domain.commands import (
     ReceiveChunk,
     RecordEnhancement,
     RecordFailure,
+    RecordLanguage,
     RecordReport,
     RecordTranscript,
     RejectChunk,
@@ -47,7 +48,7 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.lifecycle import StartSettings
+from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, StartSettings
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
 
@@ -64,14 +65,24 @@ def _back_off(attempt: int) -> None:
 
 @dataclass(frozen=True)
 class LanguagePolicy:
-    """Which languages meetings may ask for: the speech model decides, ops passes it in."""
+    """Which languages meetings may ask for: the speech model decides, ops passes it in.
+
+    ``auto`` (detect from the first speech) is accepted when the model knows more than one
+    language; anything else the model cannot transcribe is refused, listing what it can.
+    """
 
     default: str = "ru"
     supported: frozenset[str] | None = None
     """None = any language code is accepted."""
 
+    @property
+    def multilingual(self) -> bool:
+        return self.supported is None or len(self.supported) > 1
+
     def resolve(self, requested: str | None) -> str:
         language = (requested or self.default).strip().lower()
+        if language == AUTO_LANGUAGE and self.multilingual:
+            return language
         if self.supported is not None and language not in self.supported:
             raise UnsupportedLanguageError(
                 f"the speech model cannot transcribe {language!r}; "
@@ -187,6 +198,9 @@ class Meetings(Application[UUID]):
 
     def record_transcript(self, command: RecordTranscript, meta: EventMeta = EventMeta()) -> bool:
         return self._update(command.meeting_id, lambda m: m.record_transcript(command, meta))
+
+    def record_language(self, command: RecordLanguage, meta: EventMeta = EventMeta()) -> bool:
+        return self._update(command.meeting_id, lambda m: m.record_language(command, meta))
 
     def reject_chunk(self, command: RejectChunk, meta: EventMeta = EventMeta()) -> bool:
         return self._update(command.meeting_id, lambda m: m.reject_chunk(command, meta))

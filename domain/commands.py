@@ -1,7 +1,8 @@
 """The commands that travel as messages: what a caller asks of one meeting.
 
 The front door sends ``StartMeeting`` and ``ReceiveChunk``; the pipeline stages send their
-results (``RecordTranscript``, ``RejectChunk``, ``RecordEnhancement``, ``RecordReport``)
+results (``RecordTranscript``, ``RejectChunk``, ``RecordEnhancement``, ``RecordReport``),
+``RecordLanguage`` when the transcriber has detected the language of an ``auto`` meeting,
 and ``RecordFailure`` when they give up. ``Meetings`` (``application.py``) loads the meeting
 a command names and hands the command to the aggregate method of the same name in
 snake_case, which checks the rules and records the event.
@@ -72,6 +73,15 @@ class RecordTranscript(StageCommand):
     language: str
     audio_sec: float
     processing_sec: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLanguage(StageCommand):
+    """The language heard in the first speech of an ``auto`` meeting, detected on the chunk
+    (or the finished meeting) at ``input_version``."""
+
+    language: str
+    probability: float
 
 
 @dataclass(frozen=True, kw_only=True)

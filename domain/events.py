@@ -2,6 +2,8 @@
 
 Stream: ``Started`` → ``ChunkReceived``* → (``Transcribed`` | ``ChunkRejected``)* →
 ``Enhanced``* → ``Reported``* → ``Finished`` → final ``Transcribed``/``Enhanced``/``Reported``.
+A meeting started with language ``auto`` gets one ``LanguageDetected`` before the first
+transcription of speech; from then on its ``language`` is the detected one.
 ``ProcessingFailed`` records a stage that gave up on an input. ``Connector*`` events record
 the platform connector's session for a live meeting (its rules in ``connector.py``); the
 audio it pulls arrives as ordinary ``ChunkReceived`` events.
@@ -65,6 +67,8 @@ class MeetingState(Protocol):
     """The part of the aggregate that events change (``Meeting`` is the one implementation)."""
 
     status: str
+    language: str
+    detected_language: str | None
     chunks: dict[int, ChunkRecord]
     idempotency_keys: dict[str, int]
     results: Results
@@ -136,6 +140,19 @@ class ChunkReceived(MeetingEvent):
             meeting.idempotency_keys[self.idempotency_key] = self.seq
         if meeting.status == Status.QUEUED:
             meeting.status = Status.PROCESSING
+
+
+class LanguageDetected(MeetingEvent):
+    """The transcriber heard ``language`` (with ``probability``) in the first speech of a
+    meeting started with language ``auto``, on the input at ``input_version``."""
+
+    language: str
+    probability: float
+    input_version: int
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.language = self.language
+        meeting.detected_language = self.language
 
 
 class ChunkRejected(MeetingEvent):

@@ -16,6 +16,8 @@ from interview_analytics.domain.errors import InvalidCommandError
 
 MODES = ("realtime", "postmeeting")
 CONSENTS = ("unknown", "granted", "denied")
+AUTO_LANGUAGE = "auto"
+"""The language a meeting asks for when the transcriber is to detect it from the first speech."""
 
 
 class Status:

@@ -22,6 +22,7 @@ from interview_analytics.domain.audio import AudioFormat, chunk_blob_key
 from interview_analytics.domain.commands import (
     RecordEnhancement,
     RecordFailure,
+    RecordLanguage,
     RecordReport,
     RecordTranscript,
     RejectChunk,
@@ -44,7 +45,7 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.domain.events import EventMeta, MeetingEvent
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.lifecycle import StartSettings, Status
+from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, StartSettings, Status
 from interview_analytics.domain.results import (
     ENHANCE,
     REPORT,
@@ -74,6 +75,7 @@ class Meeting(Aggregate):
     class Started(events.Started, Event): ...
     class ChunkReceived(events.ChunkReceived, Event): ...
     class ChunkRejected(events.ChunkRejected, Event): ...
+    class LanguageDetected(events.LanguageDetected, Event): ...
     class ProcessingFailed(events.ProcessingFailed, Event): ...
     class Transcribed(events.Transcribed, Event): ...
     class Enhanced(events.Enhanced, Event): ...
@@ -111,7 +113,10 @@ class Meeting(Aggregate):
         self.event_kinds: dict[int, str] = {}
         self.meeting_id = meeting_id
         self.mode = mode
+        self.requested_language = language
+        """What the start asked for (``auto`` included); ``language`` is what is spoken."""
         self.language = language
+        self.detected_language: str | None = None
         self.consent = consent
         self.context = context
         self.recipients = recipients
@@ -171,7 +176,7 @@ class Meeting(Aggregate):
     def start_settings(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
-            "language": self.language,
+            "language": self.requested_language,
             "consent": self.consent,
             "context": self.context,
             "recipients": self.recipients,
@@ -280,6 +285,30 @@ class Meeting(Aggregate):
             raise InvalidCommandError("transcript covers seqs never received", seqs=unknown)
         validate_segments(command.segments)
         self._record(self.Transcribed, meta, **command.event_fields(seqs=sorted(command.seqs)))
+        return True
+
+    def record_language(self, command: RecordLanguage, meta: EventMeta = EventMeta()) -> bool:
+        """Record the language detected for an ``auto`` meeting: the first detection stays,
+        a repeat or a second one is False and changes nothing."""
+        if self.detected_language is not None:
+            return False
+        if self.requested_language != AUTO_LANGUAGE:
+            raise InvalidCommandError(
+                "the meeting's language was chosen at start", language=self.requested_language
+            )
+        if self.event_kinds.get(command.input_version) not in ("ChunkReceived", "Finished"):
+            raise InvalidCommandError(
+                "input_version must be the version of a ChunkReceived or Finished event",
+                input_version=command.input_version,
+            )
+        language = command.language.strip().lower()
+        if not 2 <= len(language) <= 16 or language == AUTO_LANGUAGE:
+            raise InvalidCommandError("language must be a 2-16 character code", language=language)
+        if not 0.0 <= command.probability <= 1.0:
+            raise InvalidCommandError(
+                "probability must be between 0 and 1", probability=command.probability
+            )
+        self._record(self.LanguageDetected, meta, **command.event_fields(language=language))
         return True
 
     def reject_chunk(self, command: RejectChunk, meta: EventMeta = EventMeta()) -> bool:
@@ -477,6 +506,7 @@ class Meeting(Aggregate):
             "meeting_id": self.meeting_id,
             "status": self.status,
             **self.start_settings(),
+            "detected_language": self.detected_language,
             "tenant": self.tenant,
             "started_by": self.started_by,
             "chunks": dict(self.chunks),

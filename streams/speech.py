@@ -4,7 +4,9 @@ The model is named in ``WhisperSettings.model``: a bundled one (``base``, the mu
 default, assembled once into ``model_cache_dir``; ``tiny.en``, English only), any other
 faster-whisper size name (fetched by faster-whisper on first use) or a local path —
 ``streams/speech_models.py`` says which. Decoding is deterministic (temperature 0, no
-sampling fallback), so a replayed or redelivered chunk gives the same words.
+sampling fallback), so a replayed or redelivered chunk gives the same words. Asked for no
+language (``None``), the model identifies it itself from the first 30 s (faster-whisper's
+own detection, no extra model) and the recognition says what it heard and how sure it was.
 
 CPU budget: ``max_concurrent_decodes`` transcriptions at a time, each with
 ``cpu_threads`` threads; by default their product is the number of cores, because
@@ -51,6 +53,14 @@ class Recognition:
     segments: tuple[RecognizedSegment, ...]
     audio_sec: float
     processing_sec: float
+    language: str | None = None
+    """The language decoded: the one asked for, or the one the model detected."""
+    language_probability: float = 1.0
+    """How sure the model was of a detected language (1.0 when it was asked for)."""
+
+    @property
+    def has_speech(self) -> bool:
+        return any(segment.text.strip() for segment in self.segments)
 
     @property
     def real_time_factor(self) -> float:
@@ -85,12 +95,13 @@ class SpeechRecognizer:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def transcribe(self, audio: Samples, *, language: str, final: bool) -> Recognition:
-        """Blocking recognition of 16 kHz mono samples (times relative to the samples)."""
+    def transcribe(self, audio: Samples, *, language: str | None, final: bool) -> Recognition:
+        """Blocking recognition of 16 kHz mono samples (times relative to the samples);
+        ``language=None`` detects the language first."""
         if self._model is None:
             raise RuntimeError("speech model not loaded")
         started = time.perf_counter()
-        segments, _info = self._model.transcribe(
+        segments, info = self._model.transcribe(
             audio,
             language=language,
             beam_size=self.settings.beam_size if final else self.settings.draft_beam_size,
@@ -111,9 +122,17 @@ class SpeechRecognizer:
             )
             for s in segments  # a generator: decoding happens while iterating
         )
-        return Recognition(recognized, len(audio) / SAMPLE_RATE, time.perf_counter() - started)
+        return Recognition(
+            recognized,
+            len(audio) / SAMPLE_RATE,
+            time.perf_counter() - started,
+            language=language or info.language,
+            language_probability=1.0 if language else float(info.language_probability),
+        )
 
-    async def transcribe_async(self, audio: Samples, *, language: str, final: bool) -> Recognition:
+    async def transcribe_async(
+        self, audio: Samples, *, language: str | None, final: bool
+    ) -> Recognition:
         """Off the event loop, at most ``max_concurrent_decodes`` at a time."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(

@@ -11,6 +11,12 @@ transcribed in one go; its result replaces every draft. A ``postmeeting`` meetin
 chunk that is only processed after its meeting finished, gets no draft: the final pass
 covers it.
 
+Language: a meeting started with ``auto`` is decoded without a language until the first
+recognition with speech (a draft, or the final pass when no draft ran); the language the
+model detected there is recorded (``RecordLanguage`` → ``Meeting.LanguageDetected``, before
+that transcription) and is the meeting's language from then on. A recognition without
+speech records nothing, so a silent start does not pin the wrong language.
+
 Speakers: the chunk's ``speaker_hint``; for stereo chunks without a hint, the louder
 channel of each word ("Speaker 1"/"Speaker 2"); otherwise none (the enhancer's fallback).
 
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from interview_analytics.domain.audio import BlobStore
-from interview_analytics.domain.commands import RecordTranscript, RejectChunk
+from interview_analytics.domain.commands import RecordLanguage, RecordTranscript, RejectChunk
+from interview_analytics.domain.lifecycle import AUTO_LANGUAGE
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import TRANSCRIBE, ChunkRecord
 from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
@@ -49,7 +56,7 @@ from interview_analytics.streams.pipeline import (
     StageResult,
     stage_meta,
 )
-from interview_analytics.streams.speech import SpeechRecognizer
+from interview_analytics.streams.speech import Recognition, SpeechRecognizer
 
 DECODED_CHUNK_CACHE = 32
 """Decoded chunks kept for draft context (2 s of 16 kHz float32 is 128 KB)."""
@@ -125,10 +132,7 @@ class Transcriber:
         first_seq = context[0][0] if context else chunk.seq
         parts = [*context, (chunk.seq, target)]
         audio = concatenate([decoded for _, decoded in parts])
-        recognition = await self.recognizer.transcribe_async(
-            audio.mono, language=meeting.language, final=False
-        )
-        self._account(recognition.audio_sec, recognition.processing_sec)
+        recognition, language = await self._recognize(meeting, envelope, audio, final=False)
         segments = place_segments(
             recognition.segments,
             offset_sec=timeline.offset_of(first_seq),
@@ -143,7 +147,7 @@ class Transcriber:
             segments=segments,
             final=False,
             model=self.recognizer.model_name,
-            language=meeting.language,
+            language=language,
             audio_sec=chunk.duration_sec,
             processing_sec=round(recognition.processing_sec, 4),
         )
@@ -191,12 +195,10 @@ class Transcriber:
         )
         segments = []
         processing_sec = 0.0
+        language = meeting.language
         audio = concatenate([decoded for _, decoded in parts])
         if parts and audio.duration_sec > 0:
-            recognition = await self.recognizer.transcribe_async(
-                audio.mono, language=meeting.language, final=True
-            )
-            self._account(recognition.audio_sec, recognition.processing_sec)
+            recognition, language = await self._recognize(meeting, envelope, audio, final=True)
             processing_sec = recognition.processing_sec
             segments = place_segments(
                 recognition.segments,
@@ -211,7 +213,7 @@ class Transcriber:
             segments=segments,
             final=True,
             model=self.recognizer.model_name,
-            language=meeting.language,
+            language=language,
             audio_sec=round(sum(c.duration_sec for c in chunks), 4),
             processing_sec=round(processing_sec, 4),
         )
@@ -221,6 +223,29 @@ class Transcriber:
         return StageResult(RECORDED if recorded else DUPLICATE)
 
     # ------------------------------------------------------------------ helpers
+
+    async def _recognize(
+        self, meeting: Meeting, envelope: Envelope, audio: DecodedAudio, *, final: bool
+    ) -> tuple[Recognition, str]:
+        """Decode ``audio`` in the meeting's language, or detect it for an ``auto`` meeting
+        (recording the first detection that heard speech). The language decoded is returned."""
+        auto = meeting.language == AUTO_LANGUAGE
+        recognition = await self.recognizer.transcribe_async(
+            audio.mono, language=None if auto else meeting.language, final=final
+        )
+        self._account(recognition.audio_sec, recognition.processing_sec)
+        if not auto or not recognition.has_speech or recognition.language is None:
+            return recognition, meeting.language
+        detected = RecordLanguage(
+            meeting_id=envelope.meeting_id,
+            input_version=envelope.version,
+            language=recognition.language,
+            probability=round(recognition.language_probability, 4),
+        )
+        await self.gateway.call(
+            self.gateway.meetings.record_language, detected, stage_meta(self.name, envelope)
+        )
+        return recognition, recognition.language
 
     async def _decode(self, chunk: ChunkRecord) -> DecodedAudio:
         """Decoded audio of a chunk; the last few are kept, since each draft decodes the

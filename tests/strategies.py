@@ -71,6 +71,11 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
         "code": texts,
         "reason": texts,
     },
+    Meeting.LanguageDetected: {
+        "language": st.sampled_from(["ru", "en", "de"]),
+        "probability": st.floats(0, 1),
+        "input_version": small_ints,
+    },
     Meeting.ProcessingFailed: {
         "stage": st.sampled_from(["transcribe", "enhance", "report"]),
         "input_version": small_ints,

@@ -30,6 +30,7 @@ MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
         Meeting.Started,
         Meeting.ChunkReceived,
         Meeting.ChunkRejected,
+        Meeting.LanguageDetected,
         Meeting.ProcessingFailed,
         Meeting.Transcribed,
         Meeting.Enhanced,
@@ -50,6 +51,7 @@ MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
 STARTED = event_type_of(Meeting.Started)
 CHUNK_RECEIVED = event_type_of(Meeting.ChunkReceived)
 CHUNK_REJECTED = event_type_of(Meeting.ChunkRejected)
+LANGUAGE_DETECTED = event_type_of(Meeting.LanguageDetected)
 PROCESSING_FAILED = event_type_of(Meeting.ProcessingFailed)
 TRANSCRIBED = event_type_of(Meeting.Transcribed)
 ENHANCED = event_type_of(Meeting.Enhanced)
