@@ -60,8 +60,15 @@ START = Spec(
         ),
         Field("mode", "string", "How audio arrives.", enum=MODES, default=MODES[0]),
         language_field(
-            "Language code; absent = the server's default (WHISPER_LANGUAGE). Must be one "
-            "the speech model can transcribe (422 unsupported_language).",
+            "Spoken language: an ISO 639-1 code (ru, en, de, ...) or auto. Absent = the "
+            "server's default (WHISPER_LANGUAGE; ru with the default multilingual model "
+            "base, en with the English-only tiny.en). Any language the configured speech "
+            "model supports is accepted (base: the 99 Whisper languages); others are 422 "
+            "unsupported_language, whose details list the supported codes. auto (multilingual "
+            "models only) detects the language from the first speech and records it as the "
+            "LanguageDetected event; the meeting's language is the detected one from then on. "
+            "The model is chosen per deployment with WHISPER_MODEL (base, tiny.en, another "
+            "faster-whisper size name or a model directory).",
             example="ru",
         ),
         Field("consent", "string", "Recording consent.", enum=CONSENTS, default=CONSENTS[0]),

@@ -34,6 +34,13 @@ Interview transcription and analytics. Every error answers
 Commands answer the meeting's stream `version`; pass it to `GET /v1/meetings/{meeting_id}`
 as `min_version` to read your own writes.
 
+Languages: the speech model is chosen per deployment with `WHISPER_MODEL` — `base` (the
+default, bundled, multilingual: the 99 Whisper languages), `tiny.en` (bundled, English
+only), another faster-whisper size name or a model directory. A meeting's `language` is
+`ru` when absent (the default with `base`), any language the configured model supports, or
+`auto` (multilingual models: detected from the first speech); a language the model cannot
+do is 422 `unsupported_language`, its `details.supported` listing what it can.
+
 WebSockets (not expressible in OpenAPI): `/v1/ws` (user identities) and `/v1/ws/internal`
 (service identities), authenticated from the handshake headers; a refused handshake is
 closed with 1008 (HTTP 403). Client frames: `audio.chunk`, `audio.stream` + binary frames,
