@@ -28,8 +28,10 @@ MEETING_ID = Field(
 STATUS: Schema = one_of(*STATUSES)
 
 
-def language_field(description: str, *, example: str | None = None) -> Field:
-    """A language code (``ru``, ``en-US``), as a start or a join takes it."""
-    return Field(
-        "language", "string", description, max_length=16, pattern=LANGUAGE_CODE, example=example
-    )
+def language_field(
+    description: str, *, example: str | None = None, allow_auto: bool = False
+) -> Field:
+    """A language code (``ru``, ``en-US``), as a start or a join takes it; a start also
+    takes ``auto`` (``allow_auto``: detect it from the first speech)."""
+    pattern = f"(?:{LANGUAGE_CODE}|[Aa][Uu][Tt][Oo])" if allow_auto else LANGUAGE_CODE
+    return Field("language", "string", description, max_length=16, pattern=pattern, example=example)

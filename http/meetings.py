@@ -70,6 +70,7 @@ START = Spec(
             "The model is chosen per deployment with WHISPER_MODEL (base, tiny.en, another "
             "faster-whisper size name or a model directory).",
             example="ru",
+            allow_auto=True,
         ),
         Field("consent", "string", "Recording consent.", enum=CONSENTS, default=CONSENTS[0]),
         Field("context", "object", "Free-form client context, stored with the meeting."),

@@ -172,8 +172,9 @@ class TestStart:
         assert_error(response.json(), "validation_error")
         assert response.json()["detail"]["details"]["field"] == field
 
+    @pytest.mark.parametrize("language", ["ru", "auto"])
     async def test_a_language_the_model_cannot_do_is_422(
-        self, tmp_path: Path, read_store: ReadStore
+        self, tmp_path: Path, read_store: ReadStore, language: str
     ) -> None:
         from interview_analytics.domain.application import LanguagePolicy
 
@@ -183,12 +184,38 @@ class TestStart:
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
                 response = await http.post(
-                    "/v1/meetings/start", json={"language": "ru"}, headers=bearer(USER)
+                    "/v1/meetings/start", json={"language": language}, headers=bearer(USER)
                 )
         finally:
             harness.close()
         assert response.status_code == 422
         assert_error(response.json(), "unsupported_language")
+        assert response.json()["detail"]["details"]["supported"] == ["en"]
+        assert "supported: en" in response.json()["detail"]["message"]
+
+    async def test_a_multilingual_model_takes_auto_and_lists_its_languages_on_a_refusal(
+        self, tmp_path: Path, read_store: ReadStore
+    ) -> None:
+        from interview_analytics.domain.application import LanguagePolicy
+        from interview_analytics.streams.speech_models import model_languages
+
+        harness = ApiHarness(tmp_path / "h", read_store)
+        harness.meetings.languages = LanguagePolicy("ru", frozenset(model_languages("base")))
+        transport = httpx.ASGITransport(app=harness.app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                auto = await http.post(
+                    "/v1/meetings/start", json={"language": "auto"}, headers=bearer(USER)
+                )
+                refused = await http.post(
+                    "/v1/meetings/start", json={"language": "tlh"}, headers=bearer(USER)
+                )
+        finally:
+            harness.close()
+        assert auto.status_code == 200, auto.text
+        assert refused.status_code == 422
+        supported = refused.json()["detail"]["details"]["supported"]
+        assert {"ru", "en", "de"} <= set(supported)
 
     @pytest.mark.parametrize("raw", [b"{", b"[1,", b'{"a": NaN}', b"\xff\xfe", b"[" * 10_000])
     async def test_invalid_json_is_400(self, client: httpx.AsyncClient, raw: bytes) -> None:
