@@ -3,6 +3,8 @@
 ``meeting_row(state)`` is a pure function of the folded state: the same events always give
 the same row, ``version`` is the meeting's stream version and ``updated_at`` the newest
 event's time (never the clock), so writing it again changes nothing a reader sees.
+``language`` is what is spoken: the start's, or, for a meeting started with ``auto``, the
+one its ``LanguageDetected`` recorded (``auto`` until then), so the row changes on that event.
 
 Must not: do I/O, read the clock, or look at anything but the state it is given.
 """
