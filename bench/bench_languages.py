@@ -14,7 +14,8 @@ realtime RTF includes every draft. Recordings: ru — tests/fixtures/ru_intervie
 (festival, committed); en — the espeak-ng interview of tests/speech.py.
 
 Run: ``.venv/bin/python bench/bench_languages.py`` (about 5 minutes on 2 cores);
-``--cpu-threads`` sets threads per decode (default 2).
+``--cpu-threads`` sets threads per decode (default 2); ``--vad`` turns on faster-whisper's
+bundled Silero VAD (``WHISPER_VAD_FILTER``) for every decode.
 
 Must not: assert timings or accuracy (printed only).
 """
@@ -72,9 +73,11 @@ async def pipeline(
 
 
 async def measure(
-    language: str, model: str, interview: Interview, threads: int, tmp: Path
+    language: str, model: str, interview: Interview, threads: int, vad: bool, tmp: Path
 ) -> list[tuple[str, float, float, float | None]]:
-    settings = WhisperSettings(model=model, model_cache_dir=tmp / "models", cpu_threads=threads)
+    settings = WhisperSettings(
+        model=model, model_cache_dir=tmp / "models", cpu_threads=threads, vad_filter=vad
+    )
     recognizer = SpeechRecognizer(settings)
     recognizer.load()
     audio = np.frombuffer(interview.pcm, dtype="<i2").astype(np.float32) / 32768
@@ -100,17 +103,23 @@ async def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cpu-threads", type=int, default=2, help="threads per decode")
+    parser.add_argument("--vad", action="store_true", help="Silero VAD on every decode")
     args = parser.parse_args()
     recordings = {"ru": cast(Interview, load_russian_interview()), "en": make_interview()}
     for language, interview in recordings.items():
         chunks = len(interview.chunks(2.0))
         print(f"{language}: {interview.duration_sec:.1f} s, {chunks} chunks of 2 s")
-    print(f"cores: {os.cpu_count()}, int8, {args.cpu_threads} threads per decode, beam 5 final")
+    print(
+        f"cores: {os.cpu_count()}, int8, {args.cpu_threads} threads per decode, beam 5 final, "
+        f"VAD {'on' if args.vad else 'off'}"
+    )
     print(f"\n{'lang':4} {'model':8} {'run':12} {'WER':>6} {'RTF':>6} {'drafts WER':>11}")
     with tempfile.TemporaryDirectory() as tmp:
         for language, model in RUNS:
             rows = asyncio.run(
-                measure(language, model, recordings[language], args.cpu_threads, Path(tmp))
+                measure(
+                    language, model, recordings[language], args.cpu_threads, args.vad, Path(tmp)
+                )
             )
             for run, wer, rtf, drafts in rows:
                 shown = f"{drafts:11.3f}" if drafts is not None else f"{'':11}"
