@@ -1,7 +1,9 @@
 """Enhancement: speaker turns, filler removal, tidying and PII masking of a transcript.
 
-Pure functions over :class:`~interview_analytics.domain.transcript.Segment` dicts, for
-Russian ("ru") and English ("en"); ``enhance`` in ``pipeline`` is the entry point.
+Pure functions over :class:`~interview_analytics.domain.transcript.Segment` dicts, in the
+meeting's language: the words of each (fillers, question openers, the words around personal
+data) are its module in ``languages/``. ``enhance`` in ``pipeline`` is the entry point;
+``numbers`` reads numbers said as words for ``pii``.
 
 Must not: do I/O, or import anything but the standard library and the domain (like the
 rest of ``domain/``).

@@ -1,19 +1,22 @@
-"""Filler words: what is removed in Russian and English, and how the sentence is mended.
+"""Filler words: removing what each language declares a filler, and mending the sentence.
 
-Three kinds, from least to most context-dependent:
+The words come from the meeting's language (``languages/``), in three kinds, from least to
+most context-dependent:
 
-- *hesitations* go wherever they stand as a whole word: en um, uh, erm, hmm; ru э, ээ, эм, ммм;
+- *hesitations* go wherever they stand as a whole word: en um, uh, erm, hmm; ru э, ээ, э-э,
+  эм, м-м, ммм, хм;
 - *openers* go at the start of a sentence, or when set off by commas: ru ну, типа, короче
   (``Ну я думаю`` → ``Я думаю``; ``какого типа`` stays);
 - *parentheticals* go only when set off on both sides by a comma, a pause or a sentence
   boundary: en "you know", "I mean", "like", "sort of", "kind of"; ru "как бы", "в общем",
-  "значит", "это самое", "так сказать" (``It was, like, huge`` loses it, ``I like it``,
-  ``what kind of person`` and ``Как бы вы решили?`` keep theirs).
+  "значит", "вот", "это самое", "так сказать" (``It was, like, huge`` loses it, ``I like
+  it``, ``what kind of person``, ``Как бы вы решили?`` and ``Это значит, что`` keep theirs).
 
-Words are compared whole and case-insensitively, so ``umbrella`` and ``нужно`` survive.
-The punctuation around what was removed is mended: a filler set off by commas takes both
-with it (``It was, um, hard`` → ``It was hard``), a sentence end is kept, and a sentence
-that lost its first word starts with a capital again. Removing twice changes nothing more.
+Words are compared whole, case-insensitively and with "ё" as "е", so ``umbrella``, ``нужно``,
+``прототипа`` and ``вотум`` survive. The punctuation around what was removed is mended: a
+filler set off by commas takes both with it (``It was, um, hard`` → ``It was hard``), a
+sentence end is kept, and a sentence that lost its first word starts with a capital again.
+Removing twice changes nothing more.
 
 Must not: remove anything in a language it does not know, or touch a word's spelling
 other than that capital.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from functools import cache
 
 from interview_analytics.domain.enhance.tokens import (
     NO_BREAK,
@@ -33,16 +36,12 @@ from interview_analytics.domain.enhance.tokens import (
     Kind,
     Token,
     capitalised,
-    primary_language,
     render,
     strength,
     tokenize,
 )
-
-
-class Mode(Enum):
-    OPENER = "opener"
-    PARENTHETICAL = "parenthetical"
+from interview_analytics.domain.languages import Language, find, normalise
+from interview_analytics.domain.languages.language import FillerMode as Mode
 
 
 @dataclass(frozen=True)
@@ -51,47 +50,25 @@ class Rules:
     phrases: tuple[tuple[tuple[str, ...], Mode], ...]  # longest first
 
 
-def _rules(hesitation: str, phrases: dict[str, Mode]) -> Rules:
-    split = sorted(((tuple(p.split()), m) for p, m in phrases.items()), key=lambda pm: -len(pm[0]))
-    return Rules(re.compile(hesitation), tuple(split))
-
-
-RULES = {
-    "en": _rules(
-        r"u+h*m+|u+h+|e+r+m+|h+m+",
-        {
-            "you know": Mode.PARENTHETICAL,
-            "i mean": Mode.PARENTHETICAL,
-            "like": Mode.PARENTHETICAL,
-            "sort of": Mode.PARENTHETICAL,
-            "kind of": Mode.PARENTHETICAL,
-        },
-    ),
-    "ru": _rules(
-        r"э+м*|м{2,}",
-        {
-            "ну": Mode.OPENER,
-            "типа": Mode.OPENER,
-            "короче": Mode.OPENER,
-            "короче говоря": Mode.OPENER,
-            "как бы": Mode.PARENTHETICAL,
-            "в общем": Mode.PARENTHETICAL,
-            "значит": Mode.PARENTHETICAL,
-            "это самое": Mode.PARENTHETICAL,
-            "так сказать": Mode.PARENTHETICAL,
-        },
-    ),
-}
+@cache
+def _rules(language: Language) -> Rules:
+    fillers = language.fillers
+    split = sorted(
+        ((tuple(normalise(p).split()), m) for p, m in fillers.phrases.items()),
+        key=lambda pm: -len(pm[0]),
+    )
+    return Rules(re.compile(fillers.hesitation), tuple(split))
 
 
 def remove_fillers(text: str, language: str) -> str:
     """``text`` without fillers, whitespace collapsed; unchanged in an unknown language."""
-    rules = RULES.get(primary_language(language))
-    if rules is None:
+    known = find(language)
+    if known is None:
         return text
+    rules = _rules(known)
     tokens = tokenize(text)
     removed = [
-        t.kind is Kind.WORD and bool(rules.hesitation.fullmatch(t.text.lower())) for t in tokens
+        t.kind is Kind.WORD and bool(rules.hesitation.fullmatch(normalise(t.text))) for t in tokens
     ]
     _mark_phrases(tokens, removed, rules)
     return render(_mend(tokens, removed))
@@ -165,7 +142,7 @@ def _words_at(
     for word in words:
         while span and j < len(tokens) and removed[j]:
             j += 1
-        if j >= len(tokens) or tokens[j].kind is not Kind.WORD or tokens[j].text.lower() != word:
+        if j >= len(tokens) or tokens[j].kind is not Kind.WORD or normalise(tokens[j].text) != word:
             return []
         span.append(j)
         j += 1

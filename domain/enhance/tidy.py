@@ -3,11 +3,14 @@
 Tidy collapses whitespace, attaches punctuation to the word before it (``word , next`` →
 ``word, next``), reduces a run of marks to one (``, ,`` → ``,``; ``,.`` → ``.``; ``?.`` →
 ``?``; ``....`` → ``...``), drops punctuation that opens the text, capitalises sentence
-starts, writes the English pronoun ``I`` in capitals, and ends the text with ``.`` — or
-``?`` when its last sentence opens with a genuine interrogative (en what, why, how, can,
-do, is...; ru что, почему, как, когда, где, кто, какой, зачем, можете, могли бы...),
-possibly after a conjunction ("And why", "А что потом").
-Requests such as "Расскажите о себе" or "Tell me about..." are statements here.
+starts, writes the words its language always capitalises (English ``I``) with a capital,
+and ends the text with ``.`` — or ``?`` when its last sentence opens like a question of
+the meeting's language (``languages/``): a genuine interrogative (en what, why, how, can,
+do, is...; ru что, почему, как, когда, где, кто, какой, сколько, зачем, можете, могли
+бы...), possibly after a conjunction ("And why", "А что потом") and, in Russian, one
+preposition ("На каком языке"); or, in Russian, "ли" as its second or third word
+("Работали ли вы", but not "Вряд ли"). Requests such as "Расскажите о себе" or "Tell me
+about..." are statements here. In a language it does not know, it always ends with ``.``.
 
 An ellipsis is a pause, not a sentence end: nothing is capitalised after it, and no
 paragraph is cut there. Neither is a dot after an abbreviation (``т.е.``, ``e.g.``).
@@ -24,29 +27,14 @@ from interview_analytics.domain.enhance.tokens import (
     Kind,
     Token,
     capitalised,
-    primary_language,
     render,
     sentences,
     tokenize,
-    word_set,
 )
+from interview_analytics.domain.languages import Language, find, normalise
 
 MAX_SENTENCES_PER_PARAGRAPH = 5
-
-QUESTION_WORDS = {
-    "en": word_set(
-        "what why how when where who whom whose which "
-        "can could would should do does did is are was were will"
-    ),
-    "ru": word_set(
-        "что почему как когда где кто какой какая какое какие каких каким куда откуда "
-        "сколько зачем отчего чей чья чьё чьи разве неужели можете можешь"
-    ),
-}
-QUESTION_PHRASES = {"ru": frozenset({("могли", "бы"), ("могу", "ли"), ("можно", "ли")})}
-# Skipped before looking for the interrogative: "And why?", "А что потом?".
-_CONJUNCTIONS = word_set("and but so и а но")
-_ENGLISH_I = frozenset({"i", "i'm", "i've", "i'll", "i'd", "i’m", "i’ve", "i’ll", "i’d"})
+_QUOTES = "\"'«»“”„(["
 
 
 def canonical_mark(mark: str) -> str:
@@ -62,7 +50,8 @@ def canonical_mark(mark: str) -> str:
 
 
 def tidy(text: str, language: str) -> str:
-    language = primary_language(language)
+    known = find(language)
+    capitals = known.always_capitalised if known else frozenset()
     tokens = _settle_abbreviation_dots(
         [
             t if t.kind is Kind.WORD else Token(t.kind, canonical_mark(t.text))
@@ -77,15 +66,15 @@ def tidy(text: str, language: str) -> str:
     for index, token in enumerate(tokens):
         if token.kind is Kind.WORD:
             word = token.text
-            if language == "en" and word.lower() in _ENGLISH_I:
-                word = "I" + word[1:]
+            if normalise(word) in capitals:
+                word = word[0].upper() + word[1:]
             if sentence_start:
                 word = capitalised(word)
             tokens[index] = Token(Kind.WORD, word)
             sentence_start = False
         elif token.kind is Kind.STOP:
             sentence_start = True
-    return render(_terminated(tokens, language))
+    return render(_terminated(tokens, known))
 
 
 def _settle_abbreviation_dots(tokens: list[Token]) -> list[Token]:
@@ -102,14 +91,14 @@ def _settle_abbreviation_dots(tokens: list[Token]) -> list[Token]:
     return result
 
 
-def _terminated(tokens: list[Token], language: str) -> list[Token]:
+def _terminated(tokens: list[Token], language: Language | None) -> list[Token]:
     last = tokens[-1]
     if last.kind is Kind.STOP or last.text == "...":
         return tokens
     body = tokens[:-1] if last.kind is Kind.PAUSE else tokens
     if _ends_sentence(body[-1]):
         return body
-    mark = "?" if is_question(sentences(body)[-1], language) else "."
+    mark = "?" if language and is_question(sentences(body)[-1], language) else "."
     return [*body, Token(Kind.STOP, mark)]
 
 
@@ -119,18 +108,17 @@ def _ends_sentence(token: Token) -> bool:
     )
 
 
-def is_question(sentence: Sequence[Token], language: str) -> bool:
-    """Whether the sentence opens with a genuine interrogative of ``language``."""
-    words = [t.text.lower().strip("\"'«»“”„([") for t in sentence if t.kind is Kind.WORD][:3]
-    if words and words[0] in _CONJUNCTIONS:
-        words = words[1:]
-    words = words[:2]
-    if not words:
-        return False
-    language = primary_language(language)
-    return words[0] in QUESTION_WORDS.get(language, ()) or tuple(words) in QUESTION_PHRASES.get(
-        language, ()
-    )
+def is_question(sentence: Sequence[Token], language: Language) -> bool:
+    """Whether the sentence opens like a question of ``language`` (see ``Questions.asks``)."""
+    clauses: list[list[str]] = [[]]
+    for token in sentence:
+        if token.kind is Kind.WORD:
+            word = normalise(token.text).strip(_QUOTES)
+            if word:
+                clauses[-1].append(word)
+        elif clauses[-1]:
+            clauses.append([])
+    return language.questions.asks([clause for clause in clauses if clause])
 
 
 def paragraphs(text: str, max_sentences: int = MAX_SENTENCES_PER_PARAGRAPH) -> list[str]:

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from enum import Enum
 from typing import NamedTuple
 
+from interview_analytics.domain.languages import ALL
+
 
 class Kind(Enum):
     WORD = 0
@@ -34,11 +36,6 @@ class Token(NamedTuple):
 NO_BREAK, PAUSE_BREAK, SENTENCE_BREAK = 0, 1, 2
 
 
-def word_set(words: str) -> frozenset[str]:
-    """``"a b c"`` → ``frozenset({"a", "b", "c"})``: word lists written as prose."""
-    return frozenset(words.split())
-
-
 PUNCTUATION = ",;:.!?…"
 OPENERS = "([«“„"
 CLOSERS = ")]»”"
@@ -47,14 +44,8 @@ CLOSERS = ")]»”"
 _INNER_MARKS = re.compile(r"(?<=[^\s,;:.!?…])[,;:.!?…]+(?=[^\s,;:.!?…])")
 # ``e.g.``, ``т.е.``, ``U.S.``: short letter groups joined by dots.
 _DOTTED_ABBREVIATION = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
-_ABBREVIATIONS = word_set(
-    "mr mrs ms dr prof etc vs approx jr sr st т д г гг им др пр см стр ул руб тыс млн млрд"
-)
-
-
-def primary_language(language: str) -> str:
-    """``"ru-RU"`` → ``"ru"``, ``"EN"`` → ``"en"``."""
-    return language.strip().lower().replace("_", "-").split("-")[0]
+# A dot after one of these does not end the sentence, whatever the meeting's language.
+_ABBREVIATIONS = frozenset[str]().union(*(language.abbreviations for language in ALL))
 
 
 def is_abbreviation(word: str) -> bool:

@@ -16,7 +16,10 @@ each bullet and flag, conversation analytics and rubric scores. The rubric arriv
 | ``rubric`` | ``Rubric``, ``Competency``, scoring from cited indicator matches |
 | ``findings`` | key points and risk flags with their evidence |
 | ``summary`` | summary paragraph and recommendation |
-| ``wording``, ``lexicon``, ``text`` | sentences in en/ru, word lists, tokens |
+| ``wording``, ``text`` | sentences in the meeting's language, tokens, questions, fillers |
+
+The words of each language — stopwords, fillers, question openers, candidate labels and
+every sentence — are its module in ``languages/``.
 
 Must not: do I/O, read a clock or draw random numbers.
 """

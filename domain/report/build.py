@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from interview_analytics.domain.languages import or_fallback
 from interview_analytics.domain.report.findings import Facts, Finding, key_points, risk_flags
 from interview_analytics.domain.report.metrics import (
     find_questions,
@@ -51,12 +52,13 @@ def build_report(
     if isinstance(audio_sec, bool) or not math.isfinite(audio_sec) or audio_sec < 0:
         raise ValueError(f"audio_sec must be a finite number >= 0, not {audio_sec!r}")
     lang = wording_language(language)
+    rules = or_fallback(language)  # the words of the meeting's language
     ordered = read_turns(turns)
-    questions = find_questions(ordered)
+    questions = find_questions(ordered, rules)
     gaps = response_gaps(ordered)
-    stats = speaker_stats(ordered, questions, gaps)
+    stats = speaker_stats(ordered, questions, gaps, rules)
     candidate = identify_candidate(stats)
-    phrases = key_phrases(ordered)
+    phrases = key_phrases(ordered, rules)
     quality = transcript_quality(segments)
     facts = Facts(
         language=lang,

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from interview_analytics.domain.languages import or_fallback
 from interview_analytics.domain.report.metrics import (
     Gap,
     Question,
@@ -211,10 +212,12 @@ def _fillers(facts: Facts) -> list[Finding]:
     stats = facts.stats[speaker]
     if stats.words < MIN_FILLER_WORDS or stats.filler_rate <= FILLER_RATE:
         return []
-    counted = [(len(filler_spans(t.raw_text)), t) for t in facts.turns_of(speaker)]
+    language = or_fallback(facts.language)
+    counted = [(len(filler_spans(t.raw_text, language)), t) for t in facts.turns_of(speaker)]
     ranked = sorted((item for item in counted if item[0]), key=lambda item: (-item[0], item[1]))
     evidence = tuple(
-        quote(turn, filler_spans(turn.raw_text)[0], raw=True) for _, turn in ranked[:MAX_EVIDENCE]
+        quote(turn, filler_spans(turn.raw_text, language)[0], raw=True)
+        for _, turn in ranked[:MAX_EVIDENCE]
     )
     text = say(
         facts.language,

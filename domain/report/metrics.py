@@ -3,7 +3,8 @@
 Talk time is the sum of a speaker's turn lengths (turn boundaries come from recognised
 segments, so this is speech time). Words, pace and fillers are counted on ``raw_text`` — what
 was said, before cleaning removed the fillers. Questions are found in the enhanced ``text``,
-which has the punctuation. Every figure is a pure function of the sorted turns.
+which has the punctuation. What counts as a question or a filler is the meeting language's.
+Every figure is a pure function of the sorted turns.
 
 Must not: count words, pace or fillers on the cleaned ``text`` (the fillers are gone there).
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from interview_analytics.domain.languages import Language
 from interview_analytics.domain.report.model import Turn, seconds, share
 from interview_analytics.domain.report.text import (
     excerpt,
@@ -115,12 +117,12 @@ def speech_sec(turns: Sequence[Turn]) -> float:
     return total
 
 
-def find_questions(turns: Sequence[Turn]) -> list[Question]:
+def find_questions(turns: Sequence[Turn], language: Language) -> list[Question]:
     found: list[Question] = []
     for turn in turns:
         length = max(len(turn.text), 1)
         for offset, sentence in sentences(turn.text):
-            if is_question(sentence):
+            if is_question(sentence, language):
                 at_sec = turn.start_sec + turn.duration_sec * offset / length
                 span = (offset, offset + len(sentence))
                 found.append(Question(turn.speaker, at_sec, excerpt(sentence), turn, span))
@@ -160,7 +162,7 @@ def latency_summary(turns: Sequence[Turn], gaps: Sequence[Gap]) -> dict[str, Any
 
 
 def speaker_stats(
-    turns: Sequence[Turn], questions: Sequence[Question], gaps: Sequence[Gap]
+    turns: Sequence[Turn], questions: Sequence[Question], gaps: Sequence[Gap], language: Language
 ) -> dict[str, SpeakerStats]:
     """Per speaker, in label order."""
     total_talk = sum(turn.duration_sec for turn in turns)
@@ -170,7 +172,7 @@ def speaker_stats(
         own = [turn for turn in turns if turn.speaker == speaker]
         talk = sum(turn.duration_sec for turn in own)
         words = sum(word_count(turn.raw_text) for turn in own)
-        fillers = sum(len(filler_spans(turn.raw_text)) for turn in own)
+        fillers = sum(len(filler_spans(turn.raw_text, language)) for turn in own)
         own_gaps = [gap.sec for gap in gaps if gap.turn.speaker == speaker]
         stats[speaker] = SpeakerStats(
             talk_sec=seconds(talk),

@@ -1,9 +1,10 @@
 """Key phrases and topics: what the meeting was about, by word frequency.
 
-Content words are tokens of three or more characters that are not stopwords, fillers or
-numbers. Bigrams are two adjacent content words in one sentence; one said at least twice
-outranks single words (it scores twice its count), and words it contains only count what is
-left of them outside the chosen bigrams. Ties go to the phrase said first. Words are
+Content words are tokens of three or more characters that are not numbers or stopwords
+(fillers among them) of the meeting's language or of English. Bigrams are two adjacent
+content words in one sentence; one said at least twice outranks single words (it scores
+twice its count), and words it contains only count what is left of them outside the chosen
+bigrams. Ties go to the phrase said first. Words are
 compared in normal form and shown as first spelled (lower case). Topics group the
 key phrases said at least twice that share a word (compared on its first five letters, so
 "кафка" and "кафку", "sourcing" and "source" meet); a topic is named after its
@@ -19,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from interview_analytics.domain.report.lexicon import FILLER_TOKENS, STOPWORDS
+from interview_analytics.domain.languages import FALLBACK, Language, normalise
 from interview_analytics.domain.report.model import Turn
-from interview_analytics.domain.report.text import normalise, sentences, tokens
+from interview_analytics.domain.report.text import sentences, tokens
 
 MIN_TERM_CHARS = 3
 MAX_KEY_PHRASES = 10
@@ -53,16 +54,22 @@ class Topic:
         }
 
 
-def is_content_word(word: str) -> bool:
+def stopwords(language: Language) -> frozenset[str]:
+    """The meeting language's stopwords and English ones (English terms fill every
+    technical interview)."""
+    return language.stopwords | FALLBACK.stopwords
+
+
+def is_content_word(word: str, stop: frozenset[str]) -> bool:
     return (
         len(word) >= MIN_TERM_CHARS
-        and word not in STOPWORDS
-        and word not in FILLER_TOKENS
+        and word not in stop
         and not word.replace("-", "").replace("'", "").isdigit()
     )
 
 
-def key_phrases(turns: Sequence[Turn]) -> list[KeyPhrase]:
+def key_phrases(turns: Sequence[Turn], language: Language) -> list[KeyPhrase]:
+    stop = stopwords(language)
     counts: dict[str, int] = {}
     first_seen: dict[str, int] = {}
     bigrams: dict[str, int] = {}
@@ -76,7 +83,7 @@ def key_phrases(turns: Sequence[Turn]) -> list[KeyPhrase]:
     for turn in turns:
         for _, sentence in sentences(turn.text):
             toks = tokens(sentence)
-            words = [t.norm if is_content_word(t.norm) else "" for t in toks]
+            words = [t.norm if is_content_word(t.norm, stop) else "" for t in toks]
             spelled = [sentence[t.start : t.end].lower() for t in toks]
             for word, shown in zip(words, spelled, strict=True):
                 if word:

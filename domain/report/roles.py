@@ -3,7 +3,8 @@
 In order, among speakers with at least one turn:
 
 1. ``label``: a speaker whose label contains "candidate", "кандидат", "applicant" or
-   "соискатель" (several: the one with the most talk time);
+   "соискатель" — the candidate labels of every language — (several: the one with the
+   most talk time);
 2. ``interviewer_label``: else, when some labels say "interviewer", "интервьюер",
    "recruiter", "рекрутер" or "hiring manager", the unlabelled speaker with the most talk
    time (nobody, when every speaker is so labelled);
@@ -22,8 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from interview_analytics.domain.report.lexicon import CANDIDATE_LABELS, INTERVIEWER_LABELS
+from interview_analytics.domain.languages import ALL
 from interview_analytics.domain.report.metrics import SpeakerStats
+
+# Labels are names people typed or a connector gave, in any language.
+CANDIDATE_LABELS = tuple(label for language in ALL for label in language.candidate_labels)
+INTERVIEWER_LABELS = tuple(label for language in ALL for label in language.interviewer_labels)
 
 
 @dataclass(frozen=True)

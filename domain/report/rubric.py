@@ -1,11 +1,14 @@
 """The interview rubric and how a competency is scored from the candidate's own words.
 
 A competency has a title and indicator phrases per language ("I was responsible", "я
-отвечал*"; a trailing ``*`` on a word matches any ending, for Russian inflection). Scoring
-only counts what can be cited:
+отвечал*"; a trailing ``*`` on a word matches any ending, for Russian inflection — gender,
+number, case — after a stem of three letters or more). Scoring only counts what can be
+cited:
 
 - a *match* is a distinct (candidate turn, indicator) pair — an indicator repeated inside
-  one turn counts once — found in the turn's enhanced text, in the meeting's language;
+  one turn counts once — found in the turn's enhanced text, in the meeting's language,
+  words compared case-insensitively with "ё" as "е"; an indicator right after one of the
+  language's negations ("не отвечал за") is not a match;
 - no match: score ``None``, status "insufficient evidence";
 - otherwise the score is how many of the rubric's ``score_thresholds`` (default
   ``1, 2, 4, 6, 9``) the match count reaches: 1 match → 1, 2 or 3 → 2, 4 or 5 → 3, 6 to 8 → 4,
@@ -26,11 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from interview_analytics.domain.languages import FALLBACK, or_fallback
 from interview_analytics.domain.report.model import Quote, Turn, quote
 from interview_analytics.domain.report.text import find_phrase, phrase_pattern, tokens
 
 DEFAULT_SCORE_THRESHOLDS = (1, 2, 4, 6, 9)
 MAX_EVIDENCE = 3
+MIN_STEM_CHARS = 3
+"""A shorter stem ("я*") would match almost any word."""
 SCORED = "scored"
 INSUFFICIENT = "insufficient evidence"
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
@@ -48,7 +54,7 @@ class Competency:
     description: dict[str, str] = field(default_factory=dict)
 
     def title_in(self, language: str) -> str:
-        return self.title.get(language) or self.title.get("en") or self.key
+        return self.title.get(language) or self.title.get(FALLBACK.code) or self.key
 
     def indicators_in(self, language: str) -> list[str]:
         return self.indicators.get(language, [])
@@ -104,8 +110,8 @@ def _competency(index: int, item: Any) -> Competency:
         raise ValueError(f"{where}.key must be snake_case text, not {key!r}")
     where = f"competency {key!r}"
     title = _texts(item.get("title"), f"{where}.title")
-    if "en" not in title:
-        raise ValueError(f"{where}.title needs an 'en' entry")
+    if FALLBACK.code not in title:
+        raise ValueError(f"{where}.title needs an '{FALLBACK.code}' entry")
     description = _texts(item.get("description", {}), f"{where}.description")
     indicators = item.get("indicators")
     if not isinstance(indicators, Mapping) or not indicators:
@@ -118,8 +124,18 @@ def _competency(index: int, item: Any) -> Competency:
             or not all(isinstance(p, str) and phrase_pattern(p) for p in phrases)
         ):
             raise ValueError(f"{where}.indicators.{language} must be a non-empty list of phrases")
+        short = [p for p in phrases if any(_short_stem(word) for word in phrase_pattern(p))]
+        if short:
+            raise ValueError(
+                f"{where}.indicators.{language}: a stem before * needs {MIN_STEM_CHARS} letters "
+                f"or more, not {short}"
+            )
         checked[str(language)] = list(phrases)
     return Competency(key, title, checked, description)
+
+
+def _short_stem(word: str) -> bool:
+    return word.endswith("*") and len(word) - 1 < MIN_STEM_CHARS
 
 
 def _texts(value: Any, where: str) -> dict[str, str]:
@@ -153,6 +169,7 @@ class Assessment:
 def assess(rubric: Rubric, candidate_turns: Sequence[Turn], language: str) -> list[Assessment]:
     """Score every competency on the candidate's turns (in rubric order)."""
     tokenised = [(turn, tokens(turn.text)) for turn in candidate_turns]
+    negations = or_fallback(language).negations
     assessments = []
     for competency in rubric.competencies:
         patterns = [(p, phrase_pattern(p)) for p in competency.indicators_in(language)]
@@ -162,7 +179,7 @@ def assess(rubric: Rubric, candidate_turns: Sequence[Turn], language: str) -> li
         for turn, toks in tokenised:
             first_span: tuple[int, int] | None = None
             for phrase, pattern in patterns:
-                span = find_phrase(toks, pattern)
+                span = find_phrase(toks, pattern, negations)
                 if span is not None:
                     matches += 1
                     matched.add(phrase)

@@ -2,8 +2,9 @@
 
 Tokens are words (letters, digits, inner apostrophes and hyphens), lower case, with the
 Russian "yo" written as "ye" and typographic apostrophes as ASCII ones, so English and
-Russian indicators, fillers and stopwords match however the recogniser spelled them.
-Pure functions; no state.
+Russian indicators, fillers and stopwords match however the recogniser spelled them. What
+is a question or a filler is the meeting language's (``languages/``). Pure functions; no
+state.
 
 Must not: change the text it reads; quotes are cut from it, never rewritten.
 """
@@ -13,22 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from interview_analytics.domain.report.lexicon import (
-    FILLER_PHRASES,
-    FILLER_TOKENS,
-    KAK_BY_PRONOUNS,
-    NOT_FILLER_BEFORE_YOU_KNOW,
-    PUNCTUATED_FILLERS,
-    QUESTION_STARTS,
-)
+from interview_analytics.domain.languages import Language, normalise
+from interview_analytics.domain.languages.language import FillerCount
 
 MAX_QUOTE_CHARS = 200
 ELLIPSIS = "…"
 
 _WORD = re.compile(r"\w+(?:['\u2019\-]\w+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_HESITATION = re.compile(r"э+м*|м{2,}")
 _PAUSE_AFTER = re.compile(r"\s*(?:[,;:!?…]|\.|$)")
 
 
@@ -41,10 +36,6 @@ class Token:
     end: int
     pause_after: bool
     """A comma, a sentence end or the end of the text follows it."""
-
-
-def normalise(word: str) -> str:
-    return word.lower().replace("\u0451", "\u0435").replace("\u2019", "'")
 
 
 def tokens(text: str) -> list[Token]:
@@ -75,8 +66,9 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def is_question(sentence: str) -> bool:
-    """Ends with ``?``, or starts with a question word and has no other final punctuation.
+def is_question(sentence: str, language: Language) -> bool:
+    """Ends with ``?``; or opens with a request ("Расскажите о себе."); or has no other
+    final punctuation and opens like a question (see ``Questions``).
 
     "When I joined, we had a monolith." is an answer, so a question word only counts in a
     sentence the recogniser left unpunctuated.
@@ -84,19 +76,38 @@ def is_question(sentence: str) -> bool:
     stripped = sentence.rstrip(" \"'»”)")
     if stripped.endswith("?"):
         return True
+    toks = tokens(sentence)
+    questions = language.questions
+    clauses = _clauses(toks)
+    if questions.requested(clauses):
+        return True
     if stripped.endswith((".", "!", "…")):
         return False
-    words = [t.norm for t in tokens(sentence)[:2]]
-    return any(tuple(words[:n]) in QUESTION_STARTS for n in (1, 2))
+    if questions.report_openers:
+        return questions.report_asks([t.norm for t in toks[:2]])
+    return questions.asks(clauses)
 
 
-def filler_spans(text: str) -> list[tuple[int, int]]:
-    """Where the fillers are in ``text`` (character spans, in order)."""
+def _clauses(toks: Sequence[Token]) -> list[list[str]]:
+    """The words of a sentence, cut after each word a pause follows."""
+    clauses: list[list[str]] = [[]]
+    for token in toks:
+        clauses[-1].append(token.norm)
+        if token.pause_after:
+            clauses.append([])
+    return [clause for clause in clauses if clause]
+
+
+def filler_spans(text: str, language: Language) -> list[tuple[int, int]]:
+    """Where the fillers of ``language`` are in ``text`` (character spans, in order)."""
     toks = tokens(text)
+    rules = language.filler_count
+    hesitation = _hesitation(rules.hesitation)
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(toks):
-        length = _filler_length(toks, i)
+        length = 1 if hesitation and hesitation.fullmatch(toks[i].norm) else 0
+        length = length or _filler_length(toks, i, rules)
         if length:
             spans.append((toks[i].start, toks[i + length - 1].end))
             i += length
@@ -105,23 +116,41 @@ def filler_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _filler_length(toks: Sequence[Token], i: int) -> int:
-    word = toks[i].norm
-    if word in FILLER_TOKENS or _HESITATION.fullmatch(word):
-        return 1
-    if word == "как" and i + 1 < len(toks) and toks[i + 1].norm == "бы":
-        following = toks[i + 2].norm if i + 2 < len(toks) else ""
-        return 0 if following in KAK_BY_PRONOUNS else 2
-    for phrase in FILLER_PHRASES:
-        if _starts_with(toks, i, phrase):
-            return len(phrase)
-    for phrase in PUNCTUATED_FILLERS:
-        if _starts_with(toks, i, phrase) and toks[i + len(phrase) - 1].pause_after:
+@cache
+def _hesitation(pattern: str) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
+def _filler_length(toks: Sequence[Token], i: int, rules: FillerCount) -> int:
+    pause_before = i == 0 or toks[i - 1].pause_after
+    for phrases, needs_pause_before, needs_pause_after in (
+        (rules.anywhere, False, False),
+        (rules.set_off, True, True),
+        (rules.before_pause, False, True),
+    ):
+        for phrase in phrases:
+            if not _starts_with(toks, i, phrase):
+                continue
+            end = i + len(phrase) - 1
+            if (needs_pause_after and not toks[end].pause_after) or (
+                needs_pause_before and not pause_before
+            ):
+                continue
             before = toks[i - 1].norm if i else ""
-            if phrase == ("you", "know") and before in NOT_FILLER_BEFORE_YOU_KNOW:
+            after = toks[end + 1].norm if end + 1 < len(toks) else ""
+            if _any_matches(before, rules.not_after.get(phrase)) or _any_matches(
+                after, rules.not_before.get(phrase)
+            ):
                 continue
             return len(phrase)
     return 0
+
+
+def _any_matches(word: str, entries: frozenset[str] | None) -> bool:
+    """Whether ``word`` is one of ``entries``; an entry ``*ого`` matches a word's ending."""
+    if not word or not entries:
+        return False
+    return word in entries or any(e[0] == "*" and word.endswith(e[1:]) for e in entries)
 
 
 def _starts_with(toks: Sequence[Token], i: int, phrase: Sequence[str]) -> bool:
@@ -133,11 +162,16 @@ def phrase_pattern(phrase: str) -> tuple[str, ...]:
     return tuple(normalise(word) for word in re.findall(r"[\w'\u2019\-]+\*?", phrase))
 
 
-def find_phrase(toks: Sequence[Token], pattern: Sequence[str]) -> tuple[int, int] | None:
-    """The character span of the first place ``pattern`` occurs in ``toks``, or None."""
+def find_phrase(
+    toks: Sequence[Token], pattern: Sequence[str], negations: frozenset[str] = frozenset()
+) -> tuple[int, int] | None:
+    """The character span of the first place ``pattern`` occurs in ``toks`` not right after
+    one of ``negations`` ("не отвечал за"), or None."""
     if not pattern:
         return None
     for i in range(len(toks) - len(pattern) + 1):
+        if i and toks[i - 1].norm in negations:
+            continue
         if all(_word_matches(toks[i + k].norm, part) for k, part in enumerate(pattern)):
             return toks[i].start, toks[i + len(pattern) - 1].end
     return None
