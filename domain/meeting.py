@@ -17,16 +17,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from interview_analytics.domain import events
+from interview_analytics.domain import commands, events
 from interview_analytics.domain.audio import AudioFormat, chunk_blob_key
-from interview_analytics.domain.commands import (
-    RecordEnhancement,
-    RecordFailure,
-    RecordLanguage,
-    RecordReport,
-    RecordTranscript,
-    RejectChunk,
-)
 from interview_analytics.domain.connector import (
     ACTIVE_STATES,
     JOINABLE_STATES,
@@ -275,7 +267,9 @@ class Meeting(Aggregate):
     # ------------------------------------------------------------------ stage results
     # Each returns False, changing nothing, when that input already has its result.
 
-    def record_transcript(self, command: RecordTranscript, meta: EventMeta = EventMeta()) -> bool:
+    def record_transcript(
+        self, command: commands.RecordTranscript, meta: EventMeta = EventMeta()
+    ) -> bool:
         """Record a transcription of the chunk (draft) or of the finished meeting (final)."""
         of_kind = "Finished" if command.final else "ChunkReceived"
         if not self._first_result(TRANSCRIBE, command.input_version, of_kind):
@@ -287,7 +281,9 @@ class Meeting(Aggregate):
         self._record(self.Transcribed, meta, **command.event_fields(seqs=sorted(command.seqs)))
         return True
 
-    def record_language(self, command: RecordLanguage, meta: EventMeta = EventMeta()) -> bool:
+    def record_language(
+        self, command: commands.RecordLanguage, meta: EventMeta = EventMeta()
+    ) -> bool:
         """Record the language detected for an ``auto`` meeting: the first detection stays,
         a repeat or a second one is False and changes nothing."""
         if self.detected_language is not None:
@@ -311,20 +307,22 @@ class Meeting(Aggregate):
         self._record(self.LanguageDetected, meta, **command.event_fields(language=language))
         return True
 
-    def reject_chunk(self, command: RejectChunk, meta: EventMeta = EventMeta()) -> bool:
+    def reject_chunk(self, command: commands.RejectChunk, meta: EventMeta = EventMeta()) -> bool:
         if not self._first_result(TRANSCRIBE, command.input_version, "ChunkReceived"):
             return False
         seq = next(c.seq for c in self.chunks.values() if c.version == command.input_version)
         self._record(self.ChunkRejected, meta, **command.event_fields(seq=seq))
         return True
 
-    def record_enhancement(self, command: RecordEnhancement, meta: EventMeta = EventMeta()) -> bool:
+    def record_enhancement(
+        self, command: commands.RecordEnhancement, meta: EventMeta = EventMeta()
+    ) -> bool:
         if not self._first_result(ENHANCE, command.input_version, "Transcribed"):
             return False
         self._record(self.Enhanced, meta, **command.event_fields())
         return True
 
-    def record_report(self, command: RecordReport, meta: EventMeta = EventMeta()) -> bool:
+    def record_report(self, command: commands.RecordReport, meta: EventMeta = EventMeta()) -> bool:
         if not self._first_result(REPORT, command.input_version, "Enhanced"):
             return False
         if command.final and not self.is_finished:
@@ -332,7 +330,9 @@ class Meeting(Aggregate):
         self._record(self.Reported, meta, **command.event_fields())
         return True
 
-    def record_failure(self, command: RecordFailure, meta: EventMeta = EventMeta()) -> bool:
+    def record_failure(
+        self, command: commands.RecordFailure, meta: EventMeta = EventMeta()
+    ) -> bool:
         stage, input_version = command.stage, command.input_version
         if stage not in STAGES:
             raise InvalidCommandError(f"stage must be one of {STAGES}", stage=stage)

@@ -8,38 +8,29 @@ Must not: hold logic; it only fills in a :class:`~.language.Language`.
 
 from __future__ import annotations
 
-from interview_analytics.domain.languages.language import (
-    FillerCount,
-    FillerMode,
-    Fillers,
-    Language,
-    PiiWords,
-    Questions,
-    phrases,
-    words,
-)
+from interview_analytics.domain.languages import language
 
-FILLERS = Fillers(
+FILLERS = language.Fillers(
     hesitation=r"u+h*m+|u+h+|e+r+m+|h+m+",
     phrases={
-        "you know": FillerMode.PARENTHETICAL,
-        "i mean": FillerMode.PARENTHETICAL,
-        "like": FillerMode.PARENTHETICAL,
-        "sort of": FillerMode.PARENTHETICAL,
-        "kind of": FillerMode.PARENTHETICAL,
+        "you know": language.FillerMode.PARENTHETICAL,
+        "i mean": language.FillerMode.PARENTHETICAL,
+        "like": language.FillerMode.PARENTHETICAL,
+        "sort of": language.FillerMode.PARENTHETICAL,
+        "kind of": language.FillerMode.PARENTHETICAL,
     },
 )
 
-FILLER_COUNT = FillerCount(
+FILLER_COUNT = language.FillerCount(
     hesitation="",
     anywhere=tuple((word,) for word in ("um", "umm", "uh", "uhh", "uhm", "erm", "er", "hmm")),
     # "it was, like, hard"; "we shipped it, you know." — not "I like Go", "do you know Kafka".
     before_pause=(("you", "know"), ("like",)),
-    not_after={("you", "know"): words("do did does don't didn't if what")},
+    not_after={("you", "know"): language.words("do did does don't didn't if what")},
 )
 
-QUESTIONS = Questions(
-    openers=phrases(
+QUESTIONS = language.Questions(
+    openers=language.phrases(
         *["what", "why", "how", "when", "where", "who", "whom", "whose", "which"],
         *[
             "can",
@@ -56,8 +47,8 @@ QUESTIONS = Questions(
             "will",
         ],
     ),
-    lead_ins=words("and but so"),
-    report_openers=phrases(
+    lead_ins=language.words("and but so"),
+    report_openers=language.phrases(
         *["what", "why", "how", "when", "where", "who", "whom", "whose", "which"],
         "can you",
         "could you",
@@ -74,7 +65,7 @@ QUESTIONS = Questions(
     ),
 )
 
-PII = PiiWords(
+PII = language.PiiWords(
     keywords={
         "snils": ("snils",),
         "inn": ("inn",),
@@ -85,15 +76,15 @@ PII = PiiWords(
     series=("series",),
     number_signs=("number", "no.", "no"),
     birth=("born", "birth", "dob"),
-    whole_months=words(
+    whole_months=language.words(
         "january february march april may june july august september october november "
         "december jan feb mar apr jun jul aug sep sept oct nov dec"
     ),
     ordinals=r"\d{1,2}(?:st|nd|rd|th)",
-    date_words=words("of the"),
+    date_words=language.words("of the"),
 )
 
-STOPWORDS = words(
+STOPWORDS = language.words(
     """
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing done down during each even few
@@ -159,15 +150,15 @@ TEXTS = {
     "minutes": "{value} min",
 }
 
-LANGUAGE = Language(
+LANGUAGE = language.Language(
     code="en",
     fillers=FILLERS,
     filler_count=FILLER_COUNT,
     questions=QUESTIONS,
     pii=PII,
     texts=TEXTS,
-    always_capitalised=words("i i'm i've i'll i'd"),
-    abbreviations=words("mr mrs ms dr prof etc vs approx jr sr st"),
+    always_capitalised=language.words("i i'm i've i'll i'd"),
+    abbreviations=language.words("mr mrs ms dr prof etc vs approx jr sr st"),
     stopwords=STOPWORDS,
     candidate_labels=("candidate", "applicant"),
     interviewer_labels=("interviewer", "recruiter", "hiring manager"),
