@@ -20,12 +20,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 
@@ -136,6 +138,18 @@ def pcm_audio(byte_length: int, sample_rate: int = 16_000, tone: int = 440) -> b
     frames = byte_length // 2
     samples = (int(8000 * math.sin(2 * math.pi * tone * i / sample_rate)) for i in range(frames))
     return struct.pack(f"<{frames}h", *samples)
+
+
+def chunk_fields(audio: bytes) -> dict[str, Any]:
+    """What the aggregate's ``receive_chunk`` needs besides ``seq`` for this PCM audio,
+    worked out once so that the timed loops only record events."""
+    audio_format = AudioFormat()
+    return {
+        "sha256": sha256_hex(audio),
+        "byte_length": len(audio),
+        "audio_format": audio_format,
+        "duration_sec": pcm_duration_sec(len(audio), audio_format),
+    }
 
 
 def meeting_id(prefix: str = "bench") -> str:

@@ -37,6 +37,7 @@ from _support import (
     Store,
     add_store_arguments,
     build_meetings,
+    chunk_fields,
     meeting_id,
     ms,
     parse_env_pairs,
@@ -50,7 +51,6 @@ from _support import (
 )
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
 from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
 from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
@@ -166,9 +166,7 @@ def bench_save(
 ) -> Result:
     """Append through ``Application.save`` with in-memory aggregates: the store's cost."""
     app = build_meetings(store, extra_env)
-    fmt = AudioFormat()
-    sha256 = sha256_hex(audio)
-    duration = pcm_duration_sec(len(audio), fmt)
+    chunk = chunk_fields(audio)
     try:
         meetings = [
             Meeting.start(meeting_id(), StartSettings(language="en"))
@@ -180,13 +178,7 @@ def bench_save(
         started = time.perf_counter()
         for seq in range(calls):
             for meeting in meetings:
-                meeting.receive_chunk(
-                    seq=seq,
-                    sha256=sha256,
-                    byte_length=len(audio),
-                    audio_format=fmt,
-                    duration_sec=duration,
-                )
+                meeting.receive_chunk(seq=seq, **chunk)
             call_started = time.perf_counter()
             app.save(*meetings)
             latencies.append(time.perf_counter() - call_started)

@@ -42,23 +42,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from _support import (
-    Store,
-    add_store_arguments,
-    build_meetings,
-    meeting_id,
-    ms,
-    parse_env_pairs,
-    pcm_audio,
-    print_table,
-    rate,
-    split,
-    temporary_store,
-    usable_backends,
-)
+import _support as support
 
 from interview_analytics.domain.application import Meetings
-from interview_analytics.domain.audio import AudioFormat, pcm_duration_sec, sha256_hex
 from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
 from interview_analytics.domain.lifecycle import StartSettings
 from interview_analytics.domain.meeting import Meeting
@@ -103,15 +89,15 @@ class Result:
             self.batch_size,
             self.events,
             f"{self.seconds:.2f}",
-            rate(self.events, self.seconds),
+            support.rate(self.events, self.seconds),
             "-" if self.lag is None else f"{self.lag:.2f}",
-            "-" if self.mean_batch_sec is None else ms(self.mean_batch_sec),
+            "-" if self.mean_batch_sec is None else support.ms(self.mean_batch_sec),
             self.on_topic,
             "ok" if self.on_topic == self.events else "MISSING",
         ]
 
 
-def relay_settings(store: Store, bootstrap_servers: str, batch_size: int) -> Settings:
+def relay_settings(store: support.Store, bootstrap_servers: str, batch_size: int) -> Settings:
     return Settings.from_env(
         {
             "DATA_DIR": str(store.data_dir),
@@ -170,7 +156,7 @@ async def drain(relay: Relay, head: int, poll_interval_sec: float) -> None:
 def plan_meetings(events: int, writers: int, per_meeting: int) -> list[list[int]]:
     """Chunk counts of each writer's meetings, so that Started + chunks == ``events``."""
     meetings = max(writers, round(events / (per_meeting + 1)))
-    chunk_counts = split(events - meetings, meetings)
+    chunk_counts = support.split(events - meetings, meetings)
     return [chunk_counts[i::writers] for i in range(writers)]
 
 
@@ -188,7 +174,7 @@ def write_meetings(
 ) -> None:
     """One ``StartMeeting`` per meeting, then ``receive_chunk`` for each of its chunks."""
     for count in chunk_counts:
-        mid = meeting_id()
+        mid = support.meeting_id()
         app.start(StartMeeting(meeting_id=mid, language="en"))
         for seq in range(count):
             receive_chunk(ReceiveChunk(meeting_id=mid, seq=seq, audio=audio))
@@ -232,11 +218,11 @@ async def end_to_end(
     plans = plan_meetings(events, writers, per_meeting)
     write = WRITERS[writer_mode]
     with (
-        temporary_store(backend, postgres_url) as store,
+        support.temporary_store(backend, postgres_url) as store,
         EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker,
     ):
         settings = relay_settings(store, broker.bootstrap_servers, batch_size)
-        app = build_meetings(store, extra_env)
+        app = support.build_meetings(store, extra_env)
         committer = GroupCommitter(app) if writer_mode == "group-commit" else None
         options = WriterOptions(committer)
         relay = build_relay(settings, app, broker.bootstrap_servers)
@@ -296,30 +282,24 @@ async def end_to_end(
 
 def prefill(app: Meetings, events: int, per_meeting: int, audio: bytes) -> int:
     """Append exactly ``events`` events fast: ``save()`` of 20 in-memory meetings a call."""
-    fmt = AudioFormat()
-    sha256 = sha256_hex(audio)
-    duration = pcm_duration_sec(len(audio), fmt)
+    chunk = support.chunk_fields(audio)
     [chunk_counts] = plan_meetings(events, 1, per_meeting)
     group = 20
     for first in range(0, len(chunk_counts), group):
         counts = chunk_counts[first : first + group]
-        meetings = [Meeting.start(meeting_id(), StartSettings(language="en")) for _ in counts]
+        meetings = [
+            Meeting.start(support.meeting_id(), StartSettings(language="en")) for _ in counts
+        ]
         app.save(*meetings)
         for seq in range(max(counts)):
             active = [m for m, count in zip(meetings, counts, strict=True) if seq < count]
             for meeting in active:
-                meeting.receive_chunk(
-                    seq=seq,
-                    sha256=sha256,
-                    byte_length=len(audio),
-                    audio_format=fmt,
-                    duration_sec=duration,
-                )
+                meeting.receive_chunk(seq=seq, **chunk)
             app.save(*active)
     return app.recorder.max_notification_id() or 0
 
 
-async def relay_only(store: Store, app: Meetings, head: int, *, batch_size: int) -> Result:
+async def relay_only(store: support.Store, app: Meetings, head: int, *, batch_size: int) -> Result:
     with EmbeddedBroker(log_path=store.data_dir / "tansu.log") as broker:
         settings = relay_settings(store, broker.bootstrap_servers, batch_size)
         relay = build_relay(settings, app, broker.bootstrap_servers)
@@ -349,7 +329,7 @@ async def relay_only(store: Store, app: Meetings, head: int, *, batch_size: int)
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_store_arguments(
+    support.add_store_arguments(
         parser, env_help="extra eventsourcing setting for the writers' Meetings (what-if runs)"
     )
     parser.add_argument(
@@ -379,17 +359,17 @@ def parse_args() -> argparse.Namespace:
 
 async def main() -> None:
     args = parse_args()
-    backends = usable_backends(args.backends, args.postgres_url)
+    backends = support.usable_backends(args.backends, args.postgres_url)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
     runs = {r.strip() for r in args.runs.split(",") if r.strip()}
     if runs - {"end-to-end", "relay-only"}:
         raise SystemExit("--runs takes end-to-end and/or relay-only")
-    extra_env = parse_env_pairs(args.env)
+    extra_env = support.parse_env_pairs(args.env)
     if min(args.writers, args.chunks_per_meeting) < 1 or not batch_sizes:
         raise SystemExit("--writers, --chunks-per-meeting and --batch-sizes must be >= 1")
     if args.events < 2 * args.writers or args.relay_events < 2:
         raise SystemExit("--events must be >= 2 x --writers and --relay-events >= 2")
-    audio = pcm_audio(args.chunk_bytes)
+    audio = support.pcm_audio(args.chunk_bytes)
 
     print(
         f"bench_relay: events={args.events} writers={args.writers} "
@@ -422,8 +402,8 @@ async def main() -> None:
                     )
                 )
         if "relay-only" in runs:
-            with temporary_store(backend, args.postgres_url) as store:
-                app = build_meetings(store, extra_env)
+            with support.temporary_store(backend, args.postgres_url) as store:
+                app = support.build_meetings(store, extra_env)
                 try:
                     filling = time.perf_counter()
                     head = prefill(app, args.relay_events, args.chunks_per_meeting, audio)
@@ -437,7 +417,7 @@ async def main() -> None:
                 finally:
                     app.close()
 
-    print_table(
+    support.print_table(
         "Relay: appended and relayed (end-to-end), relay only", HEADERS, [r.row() for r in results]
     )
     missing = [r for r in results if r.on_topic != r.events]

@@ -16,8 +16,9 @@ import sys
 import time
 import wave
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import numpy as np
@@ -44,8 +45,9 @@ BASE_SIZE = 145_217_532
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 
 
-@dataclass(frozen=True)
-class Assembled:
+class Assembled(NamedTuple):
+    """The session's one real assembly of ``base``: where, how long, what it printed."""
+
     cache_dir: Path
     directory: Path
     seconds: float
