@@ -203,19 +203,28 @@ WRITERS: dict[str, Callable[[Meetings, list[int], bytes, WriterOptions], None]] 
 }
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What the writers store: ``events`` in all, by ``writers`` threads, ``per_meeting``
+    chunks each, one command at a time or through the group committer."""
+
+    events: int
+    writers: int
+    writer_mode: str
+    per_meeting: int
+
+
 async def end_to_end(
     backend: str,
+    workload: Workload,
     *,
     postgres_url: str,
     batch_size: int,
-    events: int,
-    writers: int,
-    writer_mode: str,
-    per_meeting: int,
     audio: bytes,
     extra_env: Mapping[str, str],
 ) -> Result:
-    plans = plan_meetings(events, writers, per_meeting)
+    events, writers, writer_mode = workload.events, workload.writers, workload.writer_mode
+    plans = plan_meetings(events, writers, workload.per_meeting)
     write = WRITERS[writer_mode]
     with (
         support.temporary_store(backend, postgres_url) as store,
@@ -370,6 +379,7 @@ async def main() -> None:
     if args.events < 2 * args.writers or args.relay_events < 2:
         raise SystemExit("--events must be >= 2 x --writers and --relay-events >= 2")
     audio = support.pcm_audio(args.chunk_bytes)
+    workload = Workload(args.events, args.writers, args.writer_mode, args.chunks_per_meeting)
 
     print(
         f"bench_relay: events={args.events} writers={args.writers} "
@@ -388,19 +398,15 @@ async def main() -> None:
     for backend in backends:
         if "end-to-end" in runs:
             for batch_size in batch_sizes:
-                report(
-                    await end_to_end(
-                        backend,
-                        postgres_url=args.postgres_url,
-                        batch_size=batch_size,
-                        events=args.events,
-                        writers=args.writers,
-                        writer_mode=args.writer_mode,
-                        per_meeting=args.chunks_per_meeting,
-                        audio=audio,
-                        extra_env=extra_env,
-                    )
+                result = await end_to_end(
+                    backend,
+                    workload,
+                    postgres_url=args.postgres_url,
+                    batch_size=batch_size,
+                    audio=audio,
+                    extra_env=extra_env,
                 )
+                report(result)
         if "relay-only" in runs:
             with support.temporary_store(backend, args.postgres_url) as store:
                 app = support.build_meetings(store, extra_env)
