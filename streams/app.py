@@ -84,16 +84,6 @@ def install_stage_agent(app: faust.App, runner: StageRunner) -> None:
 
     async def process(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            await runner.process(
-                OriginalMessage(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    headers=tuple((k, bytes(v)) for k, v in (message.headers or ())),
-                )
-            )
+            await runner.process(OriginalMessage.of(event.message))
 
     app.agent(meeting_events_topic(app), name=f"{runner.stage.name}_meeting_events")(process)

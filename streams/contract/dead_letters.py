@@ -31,6 +31,14 @@ class OriginalMessage:
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
 
+    @classmethod
+    def of(cls, record: Any) -> OriginalMessage:
+        """A consumed Kafka record as a letter keeps it: anything with ``topic``,
+        ``partition``, ``offset``, ``key``, ``value`` and ``headers`` (Faust's
+        ``event.message``, aiokafka's ``ConsumerRecord``)."""
+        headers = tuple((name, bytes(value)) for name, value in (record.headers or ()))
+        return cls(record.topic, record.partition, record.offset, record.key, record.value, headers)
+
 
 @dataclass(frozen=True)
 class DeadLetter:
