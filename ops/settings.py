@@ -252,7 +252,8 @@ class Settings:
     speech_max_concurrent_decodes: int = setting(_positive_int, "1")
     #: Seconds of preceding audio decoded with each live chunk (rolling context).
     draft_context_sec: float = setting(_positive_float, "8")
-    #: Mask e-mails, phones, cards, passports, INN and SNILS in the enhanced transcript.
+    #: Mask e-mails, phones, cards, passports, INN, SNILS and dates of birth in the enhanced
+    #: transcript (numbers dictated as words included).
     pii_masking: bool = setting(_bool, "true")
     #: Competency rubric (JSON); empty = the bundled ops/config/rubric.json.
     report_rubric_path: str = setting(str, "")
