@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-MAX_LIMIT = 500
+from interview_analytics.domain.read_filters import MAX_LIMIT
 
 
 def clamp_limit(limit: int) -> int:
