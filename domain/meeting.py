@@ -400,7 +400,8 @@ class Meeting(Aggregate):
             meta,
             provider=provider,
             participants=people,
-            language=language or self.language,
+            # Until an ``auto`` meeting's language is detected the platform is told none.
+            language=language or (None if self.language == AUTO_LANGUAGE else self.language),
         )
         return True
 

@@ -64,3 +64,18 @@ def test_a_detection_is_refused_for_a_chosen_language_or_a_wrong_input(
     version = memory_meetings.receive_chunk(chunk(auto, 0)).version
     with pytest.raises(InvalidCommandError, match="2-16 character"):
         memory_meetings.record_language(detected(auto, version, "auto"))
+
+
+def test_the_connector_is_told_no_language_until_an_auto_meetings_language_is_detected(
+    memory_meetings: Meetings,
+) -> None:
+    undetected, detected_id = unique_meeting_id("auto"), unique_meeting_id("auto")
+    for meeting_id in (undetected, detected_id):
+        memory_meetings.start(start(meeting_id, language="auto"))
+    version = memory_meetings.receive_chunk(chunk(detected_id, 0)).version
+    memory_meetings.record_language(detected(detected_id, version))
+
+    asked = memory_meetings.request_connector(undetected, provider="sberjazz")
+    assert asked.language is None  # never "auto": the platform expects a language or none
+    known = memory_meetings.request_connector(detected_id, provider="sberjazz")
+    assert known.language == "ru"
