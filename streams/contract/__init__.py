@@ -21,10 +21,7 @@ state beyond the schemas it loaded.
 from __future__ import annotations
 
 from interview_analytics.streams.contract.codec import (
-    CONTENT_TYPE,
     EVENT_TYPE_HEADER,
-    JSON_SUFFIX,
-    SINGLE_OBJECT_MARKER,
     Envelope,
     EventCodec,
     KafkaMessage,
@@ -32,13 +29,11 @@ from interview_analytics.streams.contract.codec import (
 )
 from interview_analytics.streams.contract.events import (
     MEETING_EVENT_CLASSES,
-    NAMESPACE,
     event_field_names,
     event_type_of,
 )
-from interview_analytics.streams.contract.ordering import StreamDeduper, meeting_partition
+from interview_analytics.streams.contract.ordering import StreamDeduper
 from interview_analytics.streams.contract.schemas import (
-    HISTORY_DIR,
     ContractError,
     Schema,
     default_schema_dir,
@@ -54,16 +49,11 @@ from interview_analytics.streams.contract.topics import (
 )
 
 __all__ = [
-    "CONTENT_TYPE",
     "DEAD_LETTERS",
     "EVENT_TYPE_HEADER",
-    "HISTORY_DIR",
-    "JSON_SUFFIX",
     "MEETING_EVENTS",
     "MEETING_EVENT_CLASSES",
-    "NAMESPACE",
     "SECURITY_AUDIT",
-    "SINGLE_OBJECT_MARKER",
     "ContractError",
     "Envelope",
     "EventCodec",
@@ -77,6 +67,5 @@ __all__ = [
     "header",
     "load_schema_history",
     "load_schemas",
-    "meeting_partition",
     "topic_specs",
 ]
