@@ -27,7 +27,7 @@ from typing import Any
 
 from interview_analytics.domain.timeline import RecognizedSegment, RecognizedWord
 from interview_analytics.streams.audio import SAMPLE_RATE, Samples
-from interview_analytics.streams.speech_models import DEFAULT_MODEL, model_languages, resolve_model
+from interview_analytics.streams.speech_models import DEFAULT_MODEL, resolve_model
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,6 @@ class SpeechRecognizer:
 
     def __init__(self, settings: WhisperSettings) -> None:
         self.settings = settings
-        self.languages = model_languages(settings.model)
         self.model_name = settings.model
         concurrency = max(1, settings.max_concurrent_decodes)
         self.cpu_threads = settings.cpu_threads or max(1, (os.cpu_count() or 1) // concurrency)
