@@ -68,7 +68,6 @@ class MeetingState(Protocol):
 
     status: str
     language: str
-    detected_language: str | None
     chunks: dict[int, ChunkRecord]
     idempotency_keys: dict[str, int]
     results: Results
@@ -152,7 +151,6 @@ class LanguageDetected(MeetingEvent):
 
     def apply(self, meeting: MeetingState) -> None:
         meeting.language = self.language
-        meeting.detected_language = self.language
 
 
 class ChunkRejected(MeetingEvent):

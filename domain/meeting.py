@@ -108,7 +108,6 @@ class Meeting(Aggregate):
         self.requested_language = language
         """What the start asked for (``auto`` included); ``language`` is what is spoken."""
         self.language = language
-        self.detected_language: str | None = None
         self.consent = consent
         self.context = context
         self.recipients = recipients
@@ -145,6 +144,14 @@ class Meeting(Aggregate):
         self.trigger_event(event_class, meeting_id=self.meeting_id, **meta.event_fields(), **fields)
 
     # ------------------------------------------------------------------ start and chunks
+
+    @property
+    def detected_language(self) -> str | None:
+        """The language detected for an ``auto`` meeting; None until then (or when the
+        start chose one). ``LanguageDetected`` never records ``auto`` itself."""
+        if self.requested_language != AUTO_LANGUAGE or self.language == AUTO_LANGUAGE:
+            return None
+        return self.language
 
     @property
     def is_finished(self) -> bool:
