@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pytest
@@ -47,7 +47,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpeechRecognizer]
 
 @pytest.fixture(scope="module")
 def russian() -> Interview:
-    return cast(Interview, load_russian_interview())
+    return load_russian_interview()
 
 
 @pytest.fixture
