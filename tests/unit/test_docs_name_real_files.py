@@ -77,14 +77,8 @@ def looks_like_a_file(word: str, folder: Path) -> bool:
     if "/" in word:
         first = word.removeprefix("./").split("/")[0]
         return bool(first) and ((folder / first).exists() or (REPO / first).exists())
-    return MODULE.match(word) is not None and _module_root(word) is not None
-
-
-def _module_root(word: str) -> str | None:
-    match = MODULE.match(word)
-    if match is None or match.group(2) not in MODULE_ROOTS:
-        return None
-    return match.group(2)
+    module = MODULE.match(word)
+    return module is not None and module.group(2) in MODULE_ROOTS
 
 
 def resolves(word: str, folder: Path) -> bool:
