@@ -144,9 +144,7 @@ class KafkaLiveFeed:
             return
         try:
             envelope = self.codec.decode(value)
-            event = self.codec.from_record(
-                envelope.event_type, {"metadata": envelope.metadata, **envelope.fields}
-            )
+            event = self.codec.event(envelope)
         except (ContractError, KeyError, TypeError, ValueError):
             log.warning("live feed skipped a message it cannot decode", exc_info=True)
             return
