@@ -130,6 +130,18 @@ def audio_format(values: dict[str, Any]) -> AudioFormat:
     return AudioFormat(values["codec"], values["sample_rate"], values["channels"])
 
 
+def chunk_command(meeting_id: str, values: dict[str, Any], audio: bytes) -> ReceiveChunk:
+    """The command of a validated chunk (the REST body or a WebSocket ``audio.chunk``)."""
+    return ReceiveChunk(
+        meeting_id=meeting_id,
+        seq=values["seq"],
+        audio=audio,
+        audio_format=audio_format(values),
+        idempotency_key=values["idempotency_key"],
+        speaker_hint=values["speaker_hint"],
+    )
+
+
 async def accept(
     deps: ApiDependencies, identity: Identity, command: ReceiveChunk, meta: EventMeta
 ) -> ChunkOutcome:
@@ -142,13 +154,7 @@ async def receive_chunk(call: Call) -> Response:
     """Accept one audio chunk of a meeting."""
     meeting_id = call.meeting_id
     values = await call.body()
-    command = ReceiveChunk(
-        meeting_id=meeting_id,
-        seq=values["seq"],
-        audio=decode_audio_b64(values["content_b64"], call.deps.limits.max_chunk_bytes),
-        audio_format=audio_format(values),
-        idempotency_key=values["idempotency_key"],
-        speaker_hint=values["speaker_hint"],
-    )
+    audio = decode_audio_b64(values["content_b64"], call.deps.limits.max_chunk_bytes)
+    command = chunk_command(meeting_id, values, audio)
     outcome = await accept(call.deps, call.identity, command, call.meta)
     return CHUNK_ANSWER.response(outcome)

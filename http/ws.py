@@ -212,14 +212,8 @@ class Session:
     async def _audio_chunk(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
         values = _validate(AUDIO_CHUNK, frame)
-        command = ReceiveChunk(
-            meeting_id=meeting_id,
-            seq=values["seq"],
-            audio=_audio(values["content_b64"], self.deps.limits.max_chunk_bytes),
-            audio_format=chunks.audio_format(values),
-            idempotency_key=values["idempotency_key"],
-            speaker_hint=values["speaker_hint"],
-        )
+        audio = _audio(values["content_b64"], self.deps.limits.max_chunk_bytes)
+        command = chunks.chunk_command(meeting_id, values, audio)
         await self._receive(command, {"timestamp_ms": values["timestamp_ms"]})
 
     async def _audio_stream(self, frame: dict[str, Any]) -> None:
