@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
@@ -90,7 +89,7 @@ async def measure(
     app = Meetings(
         env=eventsourcing_env(f"sqlite:///{tmp / f'{language}-{model}.sqlite3'}"),
         blobs=FileBlobStore(tmp / "blobs"),
-        languages=LanguagePolicy(language, frozenset(model_languages(model))),
+        languages=LanguagePolicy(language, model_languages(model)),
     )
     harness = Harness(app, recognizer, BUNDLED_RUBRIC.read_text())
     for mode in ("postmeeting", "realtime"):
@@ -105,7 +104,7 @@ def main() -> None:
     parser.add_argument("--cpu-threads", type=int, default=2, help="threads per decode")
     parser.add_argument("--vad", action="store_true", help="Silero VAD on every decode")
     args = parser.parse_args()
-    recordings = {"ru": cast(Interview, load_russian_interview()), "en": make_interview()}
+    recordings = {"ru": load_russian_interview(), "en": make_interview()}
     for language, interview in recordings.items():
         chunks = len(interview.chunks(2.0))
         print(f"{language}: {interview.duration_sec:.1f} s, {chunks} chunks of 2 s")

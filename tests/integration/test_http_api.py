@@ -200,7 +200,7 @@ class TestStart:
         from interview_analytics.streams.speech_models import model_languages
 
         harness = ApiHarness(tmp_path / "h", read_store)
-        harness.meetings.languages = LanguagePolicy("ru", frozenset(model_languages("base")))
+        harness.meetings.languages = LanguagePolicy("ru", model_languages("base"))
         transport = httpx.ASGITransport(app=harness.app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:

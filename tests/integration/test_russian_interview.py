@@ -55,7 +55,7 @@ def app(tmp_path: Path) -> Meetings:
     return Meetings(
         env=eventsourcing_env(f"sqlite:///{tmp_path / 'events.sqlite3'}"),
         blobs=FileBlobStore(tmp_path / "blobs"),
-        languages=LanguagePolicy("ru", frozenset(model_languages("base"))),
+        languages=LanguagePolicy("ru", model_languages("base")),
     )
 
 
@@ -214,7 +214,7 @@ def test_auto_is_refused_for_an_english_only_model(tmp_path: Path) -> None:
     english = Meetings(
         env=eventsourcing_env(f"sqlite:///{tmp_path / 'en.sqlite3'}"),
         blobs=FileBlobStore(tmp_path / "blobs"),
-        languages=LanguagePolicy("en", frozenset(model_languages("tiny.en"))),
+        languages=LanguagePolicy("en", model_languages("tiny.en")),
     )
     with pytest.raises(UnsupportedLanguageError) as refused:
         english.start(start(unique_meeting_id(), language="auto"))
