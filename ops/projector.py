@@ -59,8 +59,6 @@ from interview_analytics.streams.relay import relay_position_name
 
 log = logging.getLogger(__name__)
 
-ROLE = PROJECTOR
-
 
 class ProjectorMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -131,7 +129,7 @@ class ProjectorService:
         self.tracking = meetings.factory.tracking_recorder()
         self.queries = Queries(store)
         self.metrics = ProjectorMetrics(registry or CollectorRegistry())
-        self.app = create_app(ROLE, faust_settings(settings, bootstrap_servers))
+        self.app = create_app(PROJECTOR, faust_settings(settings, bootstrap_servers))
         batches = BatchSettings(
             max_events=settings.projector_batch_size,
             max_wait_sec=settings.projector_flush_interval_sec,
@@ -149,7 +147,7 @@ class ProjectorService:
         self.app.timer(interval=settings.queue_health_interval_sec, name="queue_health")(
             self.sample_queue_health
         )
-        self.position = PositionRecorder(self.tracking, ROLE)
+        self.position = PositionRecorder(self.tracking, PROJECTOR)
         self._cluster_id = ""
         self._cluster_checked = 0.0
 
@@ -240,7 +238,7 @@ def run_projector(settings: Settings, bootstrap_servers: str) -> None:
     if settings.projector_metrics_port:
         start_http_server(settings.projector_metrics_port, registry=registry)
     announce = (
-        f"[{ROLE}] projecting {MEETING_EVENTS}, {DEAD_LETTERS} and {SECURITY_AUDIT}"
+        f"[{PROJECTOR}] projecting {MEETING_EVENTS}, {DEAD_LETTERS} and {SECURITY_AUDIT}"
         f" as {PROJECTOR_GROUP}"
     )
     run_faust_app(service.app, settings, announce, store.close, meetings.close)

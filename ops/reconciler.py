@@ -42,8 +42,6 @@ from interview_analytics.streams.contract.topics import MEETING_EVENTS
 
 log = logging.getLogger(__name__)
 
-ROLE = RECONCILER
-
 
 class Reconciler:
     """The connector's agent and timers, installed on a Faust app."""
@@ -113,10 +111,10 @@ def run_reconciler(settings: Settings, bootstrap_servers: str) -> None:
     store = open_read_store(settings)
     registry = CollectorRegistry()
     manager = build_session_manager(settings, meetings, Queries(store), registry)
-    app = create_app(ROLE, faust_settings(settings, bootstrap_servers))
+    app = create_app(RECONCILER, faust_settings(settings, bootstrap_servers))
     Reconciler(app, manager, settings)
     if settings.reconciler_metrics_port:
         start_http_server(settings.reconciler_metrics_port, registry=registry)
     state = "configured" if manager.configured else "NOT configured (SBERJAZZ_API_BASE)"
-    announce = f"[{ROLE}] SberJazz sessions as {RECONCILER_GROUP}; platform {state}"
+    announce = f"[{RECONCILER}] SberJazz sessions as {RECONCILER_GROUP}; platform {state}"
     run_faust_app(app, settings, announce, store.close, meetings.close)
