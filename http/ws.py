@@ -58,7 +58,7 @@ from interview_analytics.http.live import SCHEMA_VERSION, Frame, LiveHub, Subscr
 from interview_analytics.http.metrics import ApiMetrics
 from interview_analytics.http.reading import decode_audio_b64, parse_json
 from interview_analytics.http.request_ids import request_id_of
-from interview_analytics.http.tenants import load_visible
+from interview_analytics.http.tenants import confine, load_visible
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ class Session:
     async def _finish(self, frame: dict[str, Any]) -> None:
         meeting_id = _meeting_id(frame)
         values = _validate(meetings.FINISH, frame)
-        await self._visible(meeting_id)
+        await confine(self.deps.commands, self.identity, meeting_id)
         outcome = await self.deps.commands.finish(
             meeting_id, reason=values["reason"], meta=self._meta()
         )
