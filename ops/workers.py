@@ -68,11 +68,11 @@ def load_recognizer(settings: Settings, say: bool = True) -> SpeechRecognizer:
         if say:
             print(f"[{TRANSCRIBER}] {line}", flush=True)
 
-    prepare_speech_model(settings, tell)
+    resolved = prepare_speech_model(settings, tell)
     recognizer = SpeechRecognizer(whisper_settings(settings))
     started = time.perf_counter()
     tell(f"loading speech model {settings.speech_model} …")
-    recognizer.load()
+    recognizer.load(resolved)
     tell(
         f"speech model ready in {time.perf_counter() - started:.1f} s "
         f"({recognizer.cpu_threads} threads × {settings.speech_max_concurrent_decodes} decode(s))"

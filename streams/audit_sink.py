@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 
 from interview_analytics.streams.contract import SECURITY_AUDIT
+from interview_analytics.streams.contract.codec import CONTENT_TYPE_HEADER, EVENT_TYPE_HEADER
 
 CONTENT_TYPE = "application/json"
 
@@ -163,8 +164,8 @@ class KafkaAuditSink:
                         value=encode(decision),
                         key=decision.subject.encode(),
                         headers=[
-                            ("event_type", decision.event.encode()),
-                            ("content-type", CONTENT_TYPE.encode()),
+                            (EVENT_TYPE_HEADER, decision.event.encode()),
+                            (CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()),
                         ],
                     )
                 )

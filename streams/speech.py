@@ -78,12 +78,14 @@ class SpeechRecognizer:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="whisper")
         self._model: Any = None
 
-    def load(self) -> None:
+    def load(self, resolved: str | None = None) -> None:
+        """Load the model; ``resolved`` is what the caller already made ready (the
+        assembled directory), else the configured model is resolved here."""
         from faster_whisper import WhisperModel
 
         if self._model is None:
             self._model = WhisperModel(
-                resolve_model(self.settings.model, self.settings.model_cache_dir),
+                resolved or resolve_model(self.settings.model, self.settings.model_cache_dir),
                 device=self.settings.device,
                 compute_type=self.settings.compute_type,
                 cpu_threads=self.cpu_threads,
