@@ -22,6 +22,20 @@ IA = str(Path(sys.executable).with_name("ia"))
 ROLES = ("relay", "transcriber", "enhancer", "reporter")
 
 
+ENGLISH_ONLY = LanguagePolicy("en", frozenset({"en"}))
+
+
+def sqlite_meetings(directory: Path, languages: LanguagePolicy = ENGLISH_ONLY) -> Meetings:
+    """The write model on ``directory``'s SQLite file and blob folder, as ``ia`` lays them
+    out; English only unless told otherwise."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return Meetings(
+        env=eventsourcing_env(f"sqlite:///{directory / 'events.sqlite3'}"),
+        blobs=FileBlobStore(directory / "blobs"),
+        languages=languages,
+    )
+
+
 def reap(process: subprocess.Popen[bytes], timeout: float) -> bool:
     """Wait for a signalled process; kill it after ``timeout``. Whether it ended by itself."""
     try:
@@ -55,11 +69,7 @@ class Stack:
         self.logs: dict[str, Path] = {}
 
     def meetings(self) -> Meetings:
-        return Meetings(
-            env=eventsourcing_env(f"sqlite:///{self.data_dir / 'events.sqlite3'}"),
-            blobs=FileBlobStore(self.data_dir / "blobs"),
-            languages=LanguagePolicy("en", frozenset({"en"})),
-        )
+        return sqlite_meetings(self.data_dir)
 
     def start(self, *roles: str) -> None:
         for role in roles or ROLES:

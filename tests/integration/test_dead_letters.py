@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from interview_analytics.domain.application import LanguagePolicy, Meetings
-from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.dead_letter_commands import KafkaDeadLetterSink, read_dead_letters
 from interview_analytics.ops.embedded import EmbeddedBroker
-from interview_analytics.ops.event_store import eventsourcing_env
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import topic_specs
 from interview_analytics.streams.contract import EventCodec
@@ -27,6 +24,7 @@ from interview_analytics.streams.topics import ensure_topics
 from interview_analytics.streams.transcriber import Transcriber
 from tests.factories import chunk, start, unique_meeting_id
 from tests.speech import Interview
+from tests.stack import sqlite_meetings
 
 pytestmark = pytest.mark.broker
 
@@ -42,12 +40,8 @@ async def test_failed_chunk_is_dead_lettered_then_redriven(
     bootstrap = own_broker.bootstrap_servers
     settings = Settings.from_env({"DATA_DIR": str(tmp_path), "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
     await ensure_topics(bootstrap, topic_specs(settings))
-    blobs = FileBlobStore(tmp_path / "blobs")
-    app = Meetings(
-        env=eventsourcing_env(f"sqlite:///{tmp_path / 'events.sqlite3'}"),
-        blobs=blobs,
-        languages=LanguagePolicy("en", frozenset({"en"})),
-    )
+    app = sqlite_meetings(tmp_path)
+    blobs = app.blobs
     meeting_id = unique_meeting_id("dlq")
     app.start(start(meeting_id))
     pcm, speaker = interview.chunks(2.0)[0]

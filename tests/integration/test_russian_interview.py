@@ -21,8 +21,6 @@ import pytest
 from interview_analytics.domain.application import LanguagePolicy, Meetings
 from interview_analytics.domain.errors import UnsupportedLanguageError
 from interview_analytics.domain.wer import word_error_rate
-from interview_analytics.ops.blobs import FileBlobStore
-from interview_analytics.ops.event_store import eventsourcing_env
 from interview_analytics.ops.workers import BUNDLED_RUBRIC
 from interview_analytics.streams.speech import Recognition, SpeechRecognizer, WhisperSettings
 from interview_analytics.streams.speech_models import model_languages
@@ -30,6 +28,7 @@ from tests.factories import chunk, start, unique_meeting_id
 from tests.fixtures.make_russian_interview import load_russian_interview
 from tests.integration.test_stages import Harness, stream_types
 from tests.speech import Interview
+from tests.stack import sqlite_meetings
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
@@ -52,11 +51,7 @@ def russian() -> Interview:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Meetings:
-    return Meetings(
-        env=eventsourcing_env(f"sqlite:///{tmp_path / 'events.sqlite3'}"),
-        blobs=FileBlobStore(tmp_path / "blobs"),
-        languages=LanguagePolicy("ru", model_languages("base")),
-    )
+    return sqlite_meetings(tmp_path, LanguagePolicy("ru", model_languages("base")))
 
 
 def harness_with(app: Meetings, recognizer: Any) -> Harness:
@@ -211,11 +206,7 @@ def test_a_language_base_cannot_do_is_refused_listing_what_it_can(app: Meetings)
 
 
 def test_auto_is_refused_for_an_english_only_model(tmp_path: Path) -> None:
-    english = Meetings(
-        env=eventsourcing_env(f"sqlite:///{tmp_path / 'en.sqlite3'}"),
-        blobs=FileBlobStore(tmp_path / "blobs"),
-        languages=LanguagePolicy("en", model_languages("tiny.en")),
-    )
+    english = sqlite_meetings(tmp_path / "en", LanguagePolicy("en", model_languages("tiny.en")))
     with pytest.raises(UnsupportedLanguageError) as refused:
         english.start(start(unique_meeting_id(), language="auto"))
     assert refused.value.details["supported"] == ["en"]

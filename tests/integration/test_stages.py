@@ -15,8 +15,6 @@ from interview_analytics.domain.application import LanguagePolicy, Meetings
 from interview_analytics.domain.audio import AudioFormat
 from interview_analytics.domain.errors import UnsupportedLanguageError
 from interview_analytics.domain.wer import word_error_rate
-from interview_analytics.ops.blobs import FileBlobStore
-from interview_analytics.ops.event_store import eventsourcing_env
 from interview_analytics.ops.workers import BUNDLED_RUBRIC
 from interview_analytics.streams.contract import EventCodec
 from interview_analytics.streams.dead_letters import DeadLetter, OriginalMessage
@@ -34,6 +32,7 @@ from interview_analytics.streams.speech_models import model_languages
 from interview_analytics.streams.transcriber import Transcriber
 from tests.factories import chunk, start, unique_meeting_id
 from tests.speech import Interview
+from tests.stack import sqlite_meetings
 
 # tiny.en on espeak-ng voices: 0.06 measured for this script (whole file and chunked
 # final pass alike); 0.15 leaves room for CPU/library differences without letting a
@@ -105,11 +104,7 @@ class Harness:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Meetings:
-    return Meetings(
-        env=eventsourcing_env(f"sqlite:///{tmp_path / 'events.sqlite3'}"),
-        blobs=FileBlobStore(tmp_path / "blobs"),
-        languages=LanguagePolicy("en", model_languages("tiny.en")),
-    )
+    return sqlite_meetings(tmp_path, LanguagePolicy("en", model_languages("tiny.en")))
 
 
 @pytest.fixture
