@@ -9,7 +9,8 @@ LAYERS := domain projections streams http connectors ops schemas
 .PHONY: install system-deps run test lint format typecheck bench clean
 
 # Debian packages the tests use, installed once per machine: espeak-ng makes the English
-# test speech, festival with festvox-ru the Russian (`text2wave`), sox converts it;
+# test speech, festival with festvox-ru the Russian (`text2wave`), sox converts it; chromium
+# opens the report page headless (Playwright drives it; no browser download);
 # docker-compose (1.29: `config` needs no engine, so not the recommended docker.io either)
 # validates docker-compose.yml.
 system-deps:
@@ -20,6 +21,9 @@ system-deps:
 		&& test -d /usr/share/festival/voices/russian; } || { \
 		echo "installing festival, festvox-ru and sox (Debian packages)"; \
 		apt-get update -qq && apt-get install -y -qq festival festvox-ru sox >/dev/null; }
+	@command -v chromium >/dev/null || { \
+		echo "installing chromium (Debian package)"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@command -v docker-compose >/dev/null || { \
 		echo "installing docker-compose (Debian package)"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }

@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -28,7 +29,9 @@ from eventsourcing.persistence import IntegrityError
 
 from interview_analytics.domain.audio import PCM, BlobStore, pcm_duration_sec, sha256_hex
 from interview_analytics.domain.commands import (
+    EditSpeakers,
     ReceiveChunk,
+    RecordDeliveryAttempt,
     RecordEnhancement,
     RecordFailure,
     RecordLanguage,
@@ -48,9 +51,15 @@ from interview_analytics.domain.errors import (
 )
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, StartSettings
+from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, IdleCheck, StartSettings
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
+from interview_analytics.domain.results import (
+    ChunkOutcome,
+    FinishOutcome,
+    SpeakersOutcome,
+    StartOutcome,
+)
+from interview_analytics.domain.webhooks import WebhookEndpoint, WebhookEndpoints
 
 T = TypeVar("T")
 
@@ -194,6 +203,24 @@ class Meetings(Application[UUID]):
     ) -> FinishOutcome:
         return self._update(meeting_id, lambda m: m.finish(reason=reason, meta=meta))
 
+    def finish_when_idle(
+        self,
+        meeting_id: str,
+        *,
+        now: datetime,
+        default_idle_sec: float,
+        meta: EventMeta = EventMeta(),
+    ) -> IdleCheck:
+        """Finish with reason ``idle`` when the stored meeting is idle at ``now``.
+
+        Decided on the meeting as stored: a chunk saved meanwhile makes the save conflict,
+        and the retry sees the chunk and leaves the meeting open.
+        """
+        return self._update(
+            meeting_id,
+            lambda m: m.finish_when_idle(now=now, default_idle_sec=default_idle_sec, meta=meta),
+        )
+
     # Each stage result: False, changing nothing, when its input already has one.
 
     def record_transcript(self, command: RecordTranscript, meta: EventMeta = EventMeta()) -> bool:
@@ -213,6 +240,18 @@ class Meetings(Application[UUID]):
 
     def record_failure(self, command: RecordFailure, meta: EventMeta = EventMeta()) -> bool:
         return self._update(command.meeting_id, lambda m: m.record_failure(command, meta))
+
+    def edit_speakers(
+        self, command: EditSpeakers, meta: EventMeta = EventMeta()
+    ) -> SpeakersOutcome:
+        """Name speakers or give them roles after the final transcript (``SpeakersEdited``)."""
+        return self._update(command.meeting_id, lambda m: m.edit_speakers(command, meta))
+
+    def record_delivery_attempt(
+        self, command: RecordDeliveryAttempt, meta: EventMeta = EventMeta()
+    ) -> bool:
+        """One attempt at delivering a notice; False for a repeat or a settled delivery."""
+        return self._update(command.meeting_id, lambda m: m.record_delivery_attempt(command, meta))
 
     # ------------------------------------------------------------------ connector session
 
@@ -321,6 +360,60 @@ class Meetings(Application[UUID]):
             return meeting.require_connector()
 
         return self._update(meeting_id, run)
+
+    # ------------------------------------------------------------------ webhook endpoints
+    # One WebhookEndpoints aggregate per tenant, in this same store (domain/webhooks.py).
+
+    def register_webhook(
+        self,
+        tenant: str | None,
+        *,
+        endpoint_id: str,
+        url: str,
+        events: Sequence[str],
+        secret: str,
+        meta: EventMeta = EventMeta(),
+    ) -> WebhookEndpoint:
+        """Register an endpoint for ``tenant`` (id and secret drawn by the caller)."""
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            endpoints = self._webhook_endpoints(tenant) or WebhookEndpoints.create(tenant, meta)
+            endpoint = endpoints.register(
+                endpoint_id=endpoint_id, url=url, events=events, secret=secret, meta=meta
+            )
+            try:
+                self.save(endpoints)
+            except IntegrityError:
+                _back_off(attempt)
+                continue
+            return endpoint
+        raise ConcurrentUpdateError("too many concurrent webhook updates")
+
+    def webhook_endpoints(self, tenant: str | None) -> list[WebhookEndpoint]:
+        """``tenant``'s endpoints, oldest first, as the event store has them now."""
+        endpoints = self._webhook_endpoints(tenant)
+        return [] if endpoints is None else endpoints.listed()
+
+    def remove_webhook(
+        self, tenant: str | None, endpoint_id: str, meta: EventMeta = EventMeta()
+    ) -> None:
+        """Remove ``tenant``'s endpoint; ``WebhookNotFoundError`` when it has none by that id."""
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            endpoints = self._webhook_endpoints(tenant) or WebhookEndpoints.create(tenant, meta)
+            endpoints.remove(endpoint_id, meta)
+            try:
+                self.save(endpoints)
+            except IntegrityError:
+                _back_off(attempt)
+                continue
+            return
+        raise ConcurrentUpdateError("too many concurrent webhook updates")
+
+    def _webhook_endpoints(self, tenant: str | None) -> WebhookEndpoints | None:
+        try:
+            endpoints: WebhookEndpoints = self.repository.get(WebhookEndpoints.create_id(tenant))
+        except AggregateNotFoundError:
+            return None
+        return endpoints
 
     # ------------------------------------------------------------------ queries
 

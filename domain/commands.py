@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from interview_analytics.domain.audio import AudioFormat
+from interview_analytics.domain.speaker_roles import SpeakerEdit
 from interview_analytics.domain.transcript import Segment
 
 
@@ -73,6 +74,11 @@ class RecordTranscript(StageCommand):
     language: str
     audio_sec: float
     processing_sec: float
+    speaker_method: str | None = None
+    """What produced the speaker labels (``domain/speakers.py``): hint, channel, a
+    diarizer's name, or none; None on transcriptions recorded before it was kept."""
+    speaker_confidence: float | None = None
+    speaker_count: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,3 +120,34 @@ class RecordFailure(StageCommand):
     code: str
     reason: str
     attempts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeliveryAttempt:
+    """The notifier's word on one attempt at delivering a notice (``deliveries.py``)."""
+
+    meeting_id: str
+    delivery_id: str
+    channel: str
+    target: str
+    notice: str
+    attempt: int
+    outcome: str
+    status_code: int | None = None
+    error: str | None = None
+    next_attempt_at: str | None = None
+    """When the next attempt is due (ISO 8601, UTC) after a failure; None otherwise."""
+    redrive: bool = False
+    """An operator re-drives a delivery that was given up on (the attempt after it)."""
+
+    def event_fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "meeting_id"}
+
+
+@dataclass(frozen=True)
+class EditSpeakers:
+    """Name speakers and/or give them roles, by their transcript labels, after the fact;
+    each entry a ``SpeakerEdit`` (``speaker_roles.py``)."""
+
+    meeting_id: str
+    speakers: tuple[SpeakerEdit, ...]

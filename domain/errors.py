@@ -91,3 +91,40 @@ class ConnectorStateError(DomainError):
     a session that has left)."""
 
     code = "connector_state_conflict"
+
+
+class InvalidWebhookError(InvalidCommandError):
+    """A webhook endpoint the rules refuse: not an http(s) URL, unknown or no events, a
+    malformed id or secret (``webhooks.py``)."""
+
+    code = "invalid_webhook"
+
+
+class WebhookNotFoundError(DomainError):
+    """No such webhook endpoint for the caller's tenant (another tenant's is not found either)."""
+
+    code = "webhook_not_found"
+
+
+class WebhookLimitError(DomainError):
+    """The tenant already has as many webhook endpoints as it may."""
+
+    code = "too_many_webhooks"
+
+
+class UnknownSpeakerError(InvalidCommandError):
+    """A speaker edit names a label the meeting's final transcript does not have."""
+
+    code = "unknown_speaker"
+
+
+class UnknownRoleError(InvalidCommandError):
+    """A speaker edit gives a role other than interviewer, candidate or observer."""
+
+    code = "unknown_role"
+
+
+class TranscriptNotFinalError(DomainError):
+    """Speakers can be named only once the meeting has its final transcript."""
+
+    code = "transcript_not_final"

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from eventsourcing.domain import Aggregate
 
 from interview_analytics.domain.connector import ConnectorSession
+from interview_analytics.domain.deliveries import DeliveryRecord
 from interview_analytics.domain.lifecycle import Status
 from interview_analytics.domain.results import (
     ENHANCE,
@@ -43,6 +45,7 @@ from interview_analytics.domain.results import (
     Results,
     Transcription,
 )
+from interview_analytics.domain.speaker_roles import SpeakerEdit
 from interview_analytics.domain.transcript import Segment
 
 
@@ -72,9 +75,15 @@ class MeetingState(Protocol):
     idempotency_keys: dict[str, int]
     results: Results
     finished_version: int | None
+    finish_reason: str | None
+    last_chunk_at: datetime | None
     connector: ConnectorSession | None
     event_kinds: dict[int, str]
     """The event class name of every version so far."""
+    speaker_edits: list[tuple[int, tuple[SpeakerEdit, ...]]]
+    """Every ``SpeakersEdited``: (version, edits), in version order."""
+    deliveries: dict[str, DeliveryRecord]
+    """The latest attempt of every delivery, by delivery id."""
 
     def require_connector(self) -> ConnectorSession: ...
 
@@ -137,6 +146,8 @@ class ChunkReceived(MeetingEvent):
         )
         if self.idempotency_key is not None:
             meeting.idempotency_keys[self.idempotency_key] = self.seq
+        if meeting.last_chunk_at is None or self.timestamp > meeting.last_chunk_at:
+            meeting.last_chunk_at = self.timestamp
         if meeting.status == Status.QUEUED:
             meeting.status = Status.PROCESSING
 
@@ -169,7 +180,13 @@ class ChunkRejected(MeetingEvent):
 
 
 class ProcessingFailed(MeetingEvent):
-    """A stage gave up on an input after ``attempts`` tries (it is dead-lettered)."""
+    """A stage gave up on an input after ``attempts`` tries (it is dead-lettered).
+
+    Giving up on one of the meeting's final inputs (its ``Finished`` event, the final
+    ``Transcribed`` or the final ``Enhanced``) means no final report will come: the meeting
+    is ``failed`` until a re-driven stage records one (``Reported`` final sets ``done``).
+    Judged on the state at this event, so a replay decides the same.
+    """
 
     stage: str
     input_version: int
@@ -188,6 +205,19 @@ class ProcessingFailed(MeetingEvent):
                 self.attempts,
             )
         )
+        if is_final_input(meeting, self.input_version):
+            meeting.status = Status.FAILED
+
+
+def is_final_input(meeting: MeetingState, version: int) -> bool:
+    """Whether the event at ``version`` is an input of the final pass: the ``Finished``
+    event, or a final ``Transcribed``/``Enhanced`` result."""
+    results = meeting.results
+    return (
+        version == meeting.finished_version
+        or any(t.version == version and t.final for t in results.transcriptions)
+        or any(e.version == version and e.final for e in results.enhancements)
+    )
 
 
 class Transcribed(MeetingEvent):
@@ -199,6 +229,10 @@ class Transcribed(MeetingEvent):
     language: str
     audio_sec: float
     processing_sec: float
+    # How the speakers were told apart; absent (None) on events stored before.
+    speaker_method: str | None = None
+    speaker_confidence: float | None = None
+    speaker_count: int | None = None
 
     def apply(self, meeting: MeetingState) -> None:
         meeting.results.transcriptions.append(
@@ -210,6 +244,9 @@ class Transcribed(MeetingEvent):
                 final=self.final,
                 model=self.model,
                 language=self.language,
+                speaker_method=self.speaker_method,
+                speaker_confidence=self.speaker_confidence,
+                speaker_count=self.speaker_count,
             )
         )
         meeting.results.done.add((TRANSCRIBE, self.input_version))
@@ -255,7 +292,52 @@ class Finished(MeetingEvent):
 
     def apply(self, meeting: MeetingState) -> None:
         meeting.finished_version = self.originator_version
+        meeting.finish_reason = self.reason
         meeting.status = Status.FINALIZING
+
+
+class SpeakersEdited(MeetingEvent):
+    """Someone named speakers or gave them roles after the final transcript
+    (``POST /v1/meetings/{id}/speakers``): each entry ``{"label", "name", "role"}``, a
+    None leaving that field as it was. The enhancer and the reporter take it as a new final
+    input, so a final ``Enhanced`` and ``Reported`` follow without re-transcribing."""
+
+    speakers: list[dict[str, Any]]
+
+    def apply(self, meeting: MeetingState) -> None:
+        edits = tuple(SpeakerEdit.from_json(entry) for entry in self.speakers)
+        meeting.speaker_edits.append((self.originator_version, edits))
+
+
+class DeliveryAttempted(MeetingEvent):
+    """One attempt at delivering a notice (``deliveries.py``); the meeting keeps the latest."""
+
+    delivery_id: str
+    channel: str
+    target: str
+    notice: str
+    attempt: int
+    outcome: str
+    status_code: int | None
+    error: str | None
+    next_attempt_at: str | None
+    redrive: bool = False
+    """An operator's re-drive of a delivery given up on (``ia dead-letters redrive``)."""
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.deliveries[self.delivery_id] = DeliveryRecord(
+            delivery_id=self.delivery_id,
+            channel=self.channel,
+            target=self.target,
+            notice=self.notice,
+            attempt=self.attempt,
+            outcome=self.outcome,
+            status_code=self.status_code,
+            error=self.error,
+            next_attempt_at=self.next_attempt_at,
+            attempted_at=self.timestamp,
+            version=self.originator_version,
+        )
 
 
 # ---------------------------------------------------------------------- connector session

@@ -13,6 +13,7 @@ an event's ``apply``.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -26,6 +27,8 @@ from interview_analytics.domain.connector import (
     ConnectorTrouble,
     SessionState,
 )
+from interview_analytics.domain.deliveries import DeliveryRecord, accepts, validate_attempt
+from interview_analytics.domain.enhance.turns import FALLBACK_SPEAKER
 from interview_analytics.domain.errors import (
     ChunkConflictError,
     ConnectorNeverJoinedError,
@@ -34,10 +37,21 @@ from interview_analytics.domain.errors import (
     InvalidCommandError,
     MeetingAlreadyExistsError,
     MeetingFinishedError,
+    TranscriptNotFinalError,
+    UnknownRoleError,
+    UnknownSpeakerError,
 )
 from interview_analytics.domain.events import EventMeta, MeetingEvent
 from interview_analytics.domain.ids import meeting_aggregate_id, validate_meeting_id
-from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, StartSettings, Status
+from interview_analytics.domain.lifecycle import (
+    AUTO_LANGUAGE,
+    FinishReason,
+    IdleCheck,
+    StartSettings,
+    Status,
+    idle_deadline,
+    idle_finish_sec,
+)
 from interview_analytics.domain.results import (
     ENHANCE,
     REPORT,
@@ -49,8 +63,17 @@ from interview_analytics.domain.results import (
     FinishOutcome,
     Report,
     Results,
+    SpeakersOutcome,
     StartOutcome,
     current_transcriptions,
+)
+from interview_analytics.domain.speaker_roles import (
+    CANDIDATE,
+    INTERVIEWER,
+    MAX_NAME_LENGTH,
+    ROLES,
+    SpeakerEdit,
+    merged_edits,
 )
 from interview_analytics.domain.transcript import Segment, validate_segments
 
@@ -81,6 +104,8 @@ class Meeting(Aggregate):
     class ConnectorLeaving(events.ConnectorLeaving, Event): ...
     class ConnectorLeft(events.ConnectorLeft, Event): ...
     class ConnectorFailed(events.ConnectorFailed, Event): ...
+    class DeliveryAttempted(events.DeliveryAttempted, Event): ...
+    class SpeakersEdited(events.SpeakersEdited, Event): ...
     # fmt: on
 
     # ------------------------------------------------------------------ creation
@@ -118,7 +143,12 @@ class Meeting(Aggregate):
         self.idempotency_keys: dict[str, int] = {}
         self.results = Results()
         self.finished_version: int | None = None
+        self.finish_reason: str | None = None
+        self.last_chunk_at: datetime | None = None
+        """The newest ``ChunkReceived``'s event time (activity, for the idle rule)."""
         self.connector: ConnectorSession | None = None
+        self.speaker_edits: list[tuple[int, tuple[SpeakerEdit, ...]]] = []
+        self.deliveries: dict[str, DeliveryRecord] = {}
 
     @classmethod
     def start(
@@ -271,6 +301,28 @@ class Meeting(Aggregate):
         self._record(self.Finished, meta, reason=reason)
         return FinishOutcome(self.meeting_id, self.status, self.version, duplicate=False)
 
+    def idle_deadline(self, default_idle_sec: float) -> datetime | None:
+        """When this meeting ends for inactivity (None: finished, or never for inactivity).
+
+        Activity is the start and every chunk, by their events' times; the idle time is the
+        start context's ``idle_finish_sec``, else ``default_idle_sec`` (MEETING_IDLE_FINISH_SEC).
+        """
+        if self.is_finished:
+            return None
+        activity = [self.created_on, *([self.last_chunk_at] if self.last_chunk_at else [])]
+        return idle_deadline(activity, idle_finish_sec(self.context, default_idle_sec))
+
+    def finish_when_idle(
+        self, *, now: datetime, default_idle_sec: float, meta: EventMeta = EventMeta()
+    ) -> IdleCheck:
+        """Finish with reason ``idle`` if the idle deadline has passed at ``now`` (the
+        caller's clock); otherwise record nothing and say when it will be."""
+        deadline = self.idle_deadline(default_idle_sec)
+        if deadline is None or now < deadline:
+            return IdleCheck(finished=False, deadline=deadline)
+        self.finish(reason=FinishReason.IDLE, meta=meta)
+        return IdleCheck(finished=True, deadline=deadline)
+
     # ------------------------------------------------------------------ stage results
     # Each returns False, changing nothing, when that input already has its result.
 
@@ -324,7 +376,7 @@ class Meeting(Aggregate):
     def record_enhancement(
         self, command: commands.RecordEnhancement, meta: EventMeta = EventMeta()
     ) -> bool:
-        if not self._first_result(ENHANCE, command.input_version, "Transcribed"):
+        if not self._first_result(ENHANCE, command.input_version, "Transcribed", "SpeakersEdited"):
             return False
         self._record(self.Enhanced, meta, **command.event_fields())
         return True
@@ -352,15 +404,102 @@ class Meeting(Aggregate):
         self._record(self.ProcessingFailed, meta, **command.event_fields())
         return True
 
-    def _first_result(self, stage: str, input_version: int, kind: str) -> bool:
-        """True when ``input_version`` has no ``stage`` result yet; it must be a ``kind`` event."""
+    def _first_result(self, stage: str, input_version: int, kind: str, *kinds: str) -> bool:
+        """True when ``input_version`` has no ``stage`` result yet; it must be a ``kind``
+        event (or one of ``kinds``)."""
         if (stage, input_version) in self.results.done:
             return False
-        if self.event_kinds.get(input_version) != kind:
+        if self.event_kinds.get(input_version) not in (kind, *kinds):
             raise InvalidCommandError(
-                f"input_version must be the version of a {kind} event of this meeting",
+                f"input_version must be the version of a {' or '.join((kind, *kinds))} event "
+                "of this meeting",
                 input_version=input_version,
             )
+        return True
+
+    # ------------------------------------------------------------------ speakers
+
+    def edit_speakers(
+        self, command: commands.EditSpeakers, meta: EventMeta = EventMeta()
+    ) -> SpeakersOutcome:
+        """Name speakers or give them roles after the final transcript; an edit that
+        changes nothing records nothing (``duplicate``)."""
+        labels = self.speaker_labels()
+        if not any(t.final for t in self.results.transcriptions):
+            raise TranscriptNotFinalError(
+                "speakers can be edited once the meeting has its final transcript",
+                meeting_id=self.meeting_id,
+            )
+        if not command.speakers:
+            raise InvalidCommandError("speakers must name at least one speaker")
+        for edit in command.speakers:
+            if edit.label not in labels:
+                raise UnknownSpeakerError(
+                    "no speaker has this label", label=edit.label, labels=labels
+                )
+            if edit.role is not None and edit.role not in ROLES:
+                raise UnknownRoleError(
+                    f"role must be one of {', '.join(ROLES)}", role=edit.role, roles=list(ROLES)
+                )
+            if edit.name is not None and not 0 < len(edit.name.strip()) <= MAX_NAME_LENGTH:
+                raise InvalidCommandError(
+                    f"name must be 1-{MAX_NAME_LENGTH} characters", label=edit.label
+                )
+        if len({edit.label for edit in command.speakers}) != len(command.speakers):
+            raise InvalidCommandError("each label may be edited once per request")
+        before = self.speaker_edits_at(self.version)
+        after = merged_edits(before, command.speakers)
+        for role in (CANDIDATE, INTERVIEWER):
+            holders = sorted(label for label, edit in after.items() if edit.role == role)
+            if len(holders) > 1:
+                raise InvalidCommandError(f"only one speaker can be the {role}", labels=holders)
+        names = [edit.name.strip() for edit in after.values() if edit.name is not None]
+        if len(set(names)) != len(names):
+            raise InvalidCommandError("two speakers cannot have the same name")
+        if after == before:
+            return SpeakersOutcome(self.meeting_id, self.version, True, after)
+        self._record(
+            self.SpeakersEdited,
+            meta,
+            speakers=[
+                SpeakerEdit(
+                    edit.label, edit.name.strip() if edit.name else None, edit.role
+                ).as_json()
+                for edit in command.speakers
+            ],
+        )
+        return SpeakersOutcome(
+            self.meeting_id, self.version, False, self.speaker_edits_at(self.version)
+        )
+
+    def speaker_labels(self) -> list[str]:
+        """The speaker labels of the current transcript (the enhancer's one fallback label
+        when no segment has one)."""
+        found = {(s["speaker"] or "").strip() for s in self.transcript()}
+        return sorted(found - {""}) or [FALLBACK_SPEAKER]
+
+    def speaker_edits_at(self, version: int) -> dict[str, SpeakerEdit]:
+        """Every speaker edit recorded up to ``version``, merged, by label."""
+        merged: dict[str, SpeakerEdit] = {}
+        for at, edits in self.speaker_edits:
+            if at <= version:
+                merged = merged_edits(merged, edits)
+        return merged
+
+    # ------------------------------------------------------------------ deliveries
+
+    def record_delivery_attempt(
+        self, command: commands.RecordDeliveryAttempt, meta: EventMeta = EventMeta()
+    ) -> bool:
+        """Record one delivery attempt; False, changing nothing, for a repeat or an attempt
+        after the delivery was settled (``deliveries.accepts``)."""
+        validate_attempt(
+            command.attempt, command.outcome, command.channel, command.target, command.notice
+        )
+        latest = self.deliveries.get(command.delivery_id)
+        if not accepts(latest, command.attempt, redrive=command.redrive):
+            return False
+        self._record(self.DeliveryAttempted, meta, **command.event_fields())
         return True
 
     # ------------------------------------------------------------------ connector session
@@ -478,8 +617,11 @@ class Meeting(Aggregate):
         return True
 
     def connector_left(self, *, meta: EventMeta = EventMeta()) -> None:
+        """The session reached Left; a meeting not finished yet ends with it (reason
+        ``connector_left``): no more audio can come from the platform."""
         session = self._require_connector_state("finish leaving", frozenset({SessionState.LEAVING}))
         self._record(self.ConnectorLeft, meta, provider=session.provider)
+        self.finish(reason=FinishReason.CONNECTOR_LEFT, meta=meta)
 
     # ------------------------------------------------------------------ queries
 
@@ -521,6 +663,10 @@ class Meeting(Aggregate):
             "idempotency_keys": dict(self.idempotency_keys),
             "results": self.results,
             "finished_version": self.finished_version,
+            "finish_reason": self.finish_reason,
+            "last_chunk_at": self.last_chunk_at,
             "connector": self.connector,
             "event_kinds": dict(self.event_kinds),
+            "deliveries": dict(self.deliveries),
+            "speaker_edits": list(self.speaker_edits),
         }

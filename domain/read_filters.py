@@ -26,7 +26,7 @@ MAX_LIMIT = 500
 """The most rows one read returns; larger limits are refused (or clamped where said)."""
 LANGUAGE_CODE = r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}"
 """A language code as clients write it: ``ru``, ``en-US``, ``zh_Hant_TW``."""
-STATUSES = (Status.QUEUED, Status.PROCESSING, Status.FINALIZING, Status.DONE)
+STATUSES = (Status.QUEUED, Status.PROCESSING, Status.FINALIZING, Status.DONE, Status.FAILED)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ aggregate or its events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,9 @@ class Transcription(_Shared):
     final: bool
     model: str
     language: str
+    speaker_method: str | None = None
+    speaker_confidence: float | None = None
+    speaker_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,3 +159,14 @@ class FinishOutcome:
     status: str
     version: int
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class SpeakersOutcome:
+    """What a speaker edit answers: the meeting's speaker edits after it, by label."""
+
+    meeting_id: str
+    version: int
+    duplicate: bool
+    speakers: Mapping[str, Any]
+    """label → ``SpeakerEdit``."""

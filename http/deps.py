@@ -31,7 +31,9 @@ from interview_analytics.http.ports import (
     MeetingCommands,
     MeetingReads,
     ReadinessChecks,
+    ReportPages,
     Service,
+    WebhookRegistry,
 )
 
 T = TypeVar("T")
@@ -88,6 +90,10 @@ class ApiDependencies:
     """The ``service`` label of the request metrics."""
     meeting_ids: Callable[[], str] = generate_meeting_id
     """Makes ids for starts without one: ``mtg_<UTC yyyymmddHHMMSS>_<10 hex>``."""
+    webhooks: WebhookRegistry | None = None
+    """Webhook endpoints per tenant (``/v1/webhooks``); None = those routes answer 503."""
+    report_pages: ReportPages | None = None
+    """Renders ``…/report.html`` and ``…/report.md``; None = those routes answer 503."""
 
     async def read(self, method: Callable[..., T], *args: Any) -> T:
         """``method(*args)`` of the read model, in a worker thread, under ``read_errors``."""

@@ -46,6 +46,9 @@ from interview_analytics.domain.errors import (
     MeetingAlreadyExistsError,
     MeetingFinishedError,
     MeetingNotFoundError,
+    TranscriptNotFinalError,
+    WebhookLimitError,
+    WebhookNotFoundError,
 )
 from interview_analytics.http.answers import OBJ, STR, Answer, Prop
 from interview_analytics.http.credentials import challenge
@@ -66,8 +69,11 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (ConnectorStateError, 409),
     (MeetingAlreadyExistsError, 409),
     (MeetingFinishedError, 409),
+    (TranscriptNotFinalError, 409),
     (ChunkConflictError, 409),
     (IdempotencyKeyConflictError, 409),
+    (WebhookNotFoundError, 404),
+    (WebhookLimitError, 409),
     (ConcurrentUpdateError, 503),
     (InvalidCommandError, 422),
 )

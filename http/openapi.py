@@ -55,6 +55,7 @@ SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
 }
 
+_SUCCESS = {200: "OK", 201: "Created", 204: "No Content"}
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
@@ -115,14 +116,16 @@ def _operation(path: str, operation: Operation) -> dict[str, Any]:
 
 
 def _responses(operation: Operation, reads_input: bool) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK"}
-    if operation.answer is not None:
+    ok: dict[str, Any] = {"description": _SUCCESS.get(operation.status, "OK")}
+    if operation.status == 204:
+        pass  # no content
+    elif operation.answer is not None:
         ok["content"] = {operation.media_type: {"schema": operation.answer.reference()}}
     elif operation.media_type != "application/json":
         ok["content"] = {operation.media_type: {"schema": {"type": "string"}}}
     else:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
-    responses: dict[str, Any] = {"200": ok}
+    responses: dict[str, Any] = {str(operation.status): ok}
     statuses = set(operation.errors)
     if operation.access != "public":
         statuses |= {401, 403}

@@ -50,6 +50,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     """Error statuses besides the auth ones (401/403 are added for guarded routes)."""
     media_type: str = "application/json"
+    status: int = 200
+    """The success status: 200, 201 (created) or 204 (no content, ``answer`` None)."""
 
 
 class Call:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import EditSpeakers, ReceiveChunk, StartMeeting
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.read_filters import (
@@ -30,7 +30,13 @@ from interview_analytics.domain.read_filters import (
     MeetingFilter,
     SecurityAuditFilter,
 )
-from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
+from interview_analytics.domain.results import (
+    ChunkOutcome,
+    FinishOutcome,
+    SpeakersOutcome,
+    StartOutcome,
+)
+from interview_analytics.domain.webhooks import WebhookEndpoint
 
 
 class DependencyUnavailableError(Exception):
@@ -69,6 +75,10 @@ class MeetingCommands(Protocol):
         ...
 
     async def finish(self, meeting_id: str, *, reason: str, meta: EventMeta) -> FinishOutcome: ...
+
+    async def edit_speakers(self, command: EditSpeakers, meta: EventMeta) -> SpeakersOutcome:
+        """Record a ``SpeakersEdited`` (nothing when it changes nothing)."""
+        ...
 
     async def load(self, meeting_id: str) -> Meeting:
         """The meeting as the write model has it now (a copy; raises
@@ -118,6 +128,10 @@ class MeetingReads(Protocol):
         ...
 
     def dead_letters(self, selection: DeadLetterFilter) -> list[dict[str, Any]]: ...
+
+    def deliveries(self, meeting_id: str) -> list[dict[str, Any]]:
+        """A meeting's delivery attempts, oldest first (``projections/deliveries.py``)."""
+        ...
 
     def security_audit(self, selection: SecurityAuditFilter) -> list[dict[str, Any]]:
         """The front door's allow/deny decisions, newest first."""
@@ -172,6 +186,38 @@ class LiveFeed(Protocol):
         """Call ``on_event`` for each event, ``on_state(True)`` once following the stream
         and ``on_state(False)`` when it was lost."""
         ...
+
+
+class ReportPages(Protocol):
+    """The report page of a meeting (``projections.report_page.ReportPageRenderer``), made
+    from the ``GET /v1/meetings/{id}`` document; the document has a report."""
+
+    def html(self, document: Mapping[str, Any]) -> str: ...
+
+    def markdown(self, document: Mapping[str, Any]) -> str: ...
+
+
+class WebhookRegistry(Protocol):
+    """A tenant's webhook endpoints in the write model (``Meetings.register_webhook`` …),
+    async; refusals are ``DomainError``s (``invalid_webhook``, ``webhook_not_found``,
+    ``too_many_webhooks``), a failing store ``DependencyUnavailableError``."""
+
+    async def register(
+        self,
+        tenant: str | None,
+        *,
+        endpoint_id: str,
+        url: str,
+        events: Sequence[str],
+        secret: str,
+        meta: EventMeta,
+    ) -> WebhookEndpoint: ...
+
+    async def endpoints(self, tenant: str | None) -> Sequence[WebhookEndpoint]:
+        """Oldest first, read from the event store (read-your-writes)."""
+        ...
+
+    async def remove(self, tenant: str | None, endpoint_id: str, *, meta: EventMeta) -> None: ...
 
 
 @runtime_checkable

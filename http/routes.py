@@ -17,10 +17,14 @@ from starlette.routing import BaseRoute
 from interview_analytics.http import (
     chunks,
     connectors,
+    deliveries,
     meetings,
     queues,
+    report_page,
     security_audit,
+    speakers,
     system,
+    webhooks,
 )
 from interview_analytics.http.operations import ApiRoute, Handler, Operation
 from interview_analytics.http.ws import websocket_route
@@ -42,6 +46,13 @@ def routes() -> list[BaseRoute]:
         get(MEETING, meetings.get_meeting, meetings.GET_MEETING),
         post(f"{MEETING}/chunks", chunks.receive_chunk, chunks.RECEIVE_CHUNK),
         post(f"{MEETING}/finish", meetings.finish_meeting, meetings.FINISH_MEETING),
+        post(f"{MEETING}/speakers", speakers.edit_speakers, speakers.EDIT_SPEAKERS),
+        get(f"{MEETING}/report.html", report_page.report_html, report_page.REPORT_HTML),
+        get(f"{MEETING}/report.md", report_page.report_markdown, report_page.REPORT_MARKDOWN),
+        get(f"{MEETING}/deliveries", deliveries.get_deliveries, deliveries.GET_DELIVERIES),
+        post("/v1/webhooks", webhooks.register_webhook, webhooks.REGISTER_WEBHOOK),
+        get("/v1/webhooks", webhooks.list_webhooks, webhooks.LIST_WEBHOOKS),
+        delete("/v1/webhooks/{webhook_id}", webhooks.remove_webhook, webhooks.REMOVE_WEBHOOK),
         get(f"{ADMIN}/queues/health", queues.queue_health, queues.QUEUE_HEALTH),
         get(f"{ADMIN}/dead-letters", queues.dead_letters, queues.DEAD_LETTERS),
         get(f"{ADMIN}/security/audit", security_audit.decisions, security_audit.SECURITY_AUDIT),
@@ -63,3 +74,7 @@ def get(path: str, handler: Handler, operation: Operation) -> ApiRoute:
 
 def post(path: str, handler: Handler, operation: Operation) -> ApiRoute:
     return ApiRoute(path, handler, methods=["POST"], operation=operation)
+
+
+def delete(path: str, handler: Handler, operation: Operation) -> ApiRoute:
+    return ApiRoute(path, handler, methods=["DELETE"], operation=operation)

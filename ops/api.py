@@ -47,8 +47,10 @@ from interview_analytics.ops.read_errors import read_errors
 from interview_analytics.ops.readiness import readiness_checks
 from interview_analytics.ops.reconciler import Reconciler, reconciler_wanted
 from interview_analytics.ops.settings import Settings
+from interview_analytics.ops.webhook_registry import WebhookRegistryAdapter
 from interview_analytics.ops.wiring import build_meetings, prepare_speech_model
 from interview_analytics.projections.queries import Queries
+from interview_analytics.projections.report_page import ReportPageRenderer
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.live_feed import KafkaLiveFeed
 from interview_analytics.streams.speech_models import SpeechModelError
@@ -100,6 +102,8 @@ def build_api_dependencies(
         connector=None if connector is None else ConnectorAdminAdapter(connector, queries),
         connector_provider=settings.meeting_connector_provider,
         auto_join_connector=settings.meeting_auto_join_on_start,
+        webhooks=WebhookRegistryAdapter(meetings),
+        report_pages=ReportPageRenderer(),
     )
 
 

@@ -5,8 +5,9 @@
     ia relay                   run the relay against the configured broker
     ia api                     serve the REST/WS API (with the projector on embedded chDB)
     ia worker ROLE             run one pipeline stage (transcriber, enhancer, reporter),
-                               the projector or the reconciler (production layout: each
-                               its own process)
+                               the projector, the reconciler, the lifecycle worker
+                               (idle finishes) or the notifier (e-mail and other
+                               deliveries); production layout: each its own process
     ia sberjazz-sim            serve a simulated SberJazz platform (development, tests)
     ia events show MEETING_ID  print a meeting's stream from the event store
     ia events tail             decode and print the meeting-events topic
@@ -43,8 +44,10 @@ from interview_analytics.domain.errors import DomainError
 from interview_analytics.domain.results import STAGES
 from interview_analytics.ops import dead_letter_commands, runtime
 from interview_analytics.ops.api import run_api
+from interview_analytics.ops.lifecycle import run_lifecycle
 from interview_analytics.ops.logging import configure as configure_logging
 from interview_analytics.ops.metrics import serve_relay_metrics
+from interview_analytics.ops.notifier import run_notifier
 from interview_analytics.ops.projector import run_projector
 from interview_analytics.ops.reconciler import run_reconciler
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
@@ -57,7 +60,14 @@ from interview_analytics.projections.projector import MEETING_TABLES
 from interview_analytics.projections.replay import rebuild
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec
-from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, ROLES
+from interview_analytics.streams.contract.groups import (
+    LIFECYCLE,
+    NOTIFIER,
+    PROJECTOR,
+    RECONCILER,
+    ROLES,
+)
+from interview_analytics.streams.delivery.notifier import DELIVER
 from interview_analytics.streams.speech_models import SpeechModelError
 from interview_analytics.streams.topics import ensure_topics, read_from_beginning
 
@@ -140,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(handler=cmd_dead_letters_list)
     again = letters_commands.add_parser("redrive", help="run open failed letters' stages again")
-    again.add_argument("--stage", choices=STAGES)
+    again.add_argument("--stage", choices=(*STAGES, DELIVER))
     again.add_argument("--meeting", help="only this meeting id")
     again.set_defaults(handler=cmd_dead_letters_redrive)
 
@@ -161,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     transcribe_cmd.add_argument("--api-key", default="", help="X-API-Key, when AUTH_MODE=api_key")
     transcribe_cmd.add_argument("--timeout", type=float, default=1800.0, help="seconds")
     transcribe_cmd.add_argument("--json", action="store_true", help="print the meeting as JSON")
+    transcribe_cmd.add_argument(
+        "--out",
+        type=Path,
+        help="folder for meeting.json, report.html and report.md (default: <FILE>.ia/)",
+    )
     transcribe_cmd.set_defaults(handler=cmd_transcribe)
 
     sim = commands.add_parser(
@@ -194,6 +209,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if args.role == LIFECYCLE:  # follows the event store: no broker needed
+        run_lifecycle(settings)
+        return 0
     bootstrap = _bootstrap_or_explain(settings, "worker")
     if not bootstrap:
         return 2
@@ -201,6 +219,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         run_projector(settings, bootstrap)
     elif args.role == RECONCILER:
         run_reconciler(settings, bootstrap)
+    elif args.role == NOTIFIER:
+        run_notifier(settings, bootstrap)
     else:
         run_worker(args.role, settings, bootstrap)
     return 0
@@ -406,6 +426,7 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
         api_key=args.api_key,
         timeout=args.timeout,
         as_json=args.json,
+        out_dir=args.out,
     )
 
 

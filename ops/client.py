@@ -101,6 +101,13 @@ class ApiClient:
         params = {"min_version": min_version, "wait_ms": 2000} if min_version else None
         return self._call("GET", f"/v1/meetings/{meeting_id}", params=params)
 
+    def report_page(self, meeting_id: str, extension: str) -> str:
+        """``GET /v1/meetings/{id}/report.<extension>`` (``html`` or ``md``) as text."""
+        response = self.http.get(f"/v1/meetings/{meeting_id}/report.{extension}")
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, response.json() if response.content else {})
+        return response.text
+
     def wait_until(
         self,
         meeting_id: str,

@@ -4,7 +4,9 @@ Re-driving runs the stage's own code on the original message, in this process, t
 the same ``StageRunner`` (so a second failure is dead-lettered again, under the same
 letter id). A letter is *resolved* once its meeting has a result for that stage and
 input; resolved letters are skipped. Rejections (bad audio) are final and are only
-listed.
+listed. A ``deliver`` letter (a notice delivery given up on) is re-driven by the notifier's
+``redrive``: one more attempt, numbered after the last; it is resolved once a later
+attempt of that delivery exists.
 
 Must not: re-drive a rejection or a resolved letter, or run a stage other than through
 ``StageRunner``.
@@ -19,13 +21,20 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 
 from interview_analytics.domain.application import Meetings
+from interview_analytics.domain.deliveries import GAVE_UP
+from interview_analytics.ops.notifier import build_notifier
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.workers import build_stage
 from interview_analytics.streams.contract.codec import EventCodec
 from interview_analytics.streams.contract.groups import ROLE_OF_STAGE
 from interview_analytics.streams.contract.topics import DEAD_LETTERS
 from interview_analytics.streams.dead_letters import FAILED, DeadLetter
-from interview_analytics.streams.pipeline import MeetingsGateway, StageRunner
+from interview_analytics.streams.delivery.notifier import (
+    DELIVER,
+    letter_delivery,
+    letter_resolved,
+)
+from interview_analytics.streams.pipeline import FAILED_OUTCOME, MeetingsGateway, StageRunner
 from interview_analytics.streams.topics import read_from_beginning
 
 
@@ -46,11 +55,17 @@ async def read_dead_letters(bootstrap_servers: str, idle_sec: float = 2.0) -> li
 
 def status_of(meetings: Meetings, letters: list[DeadLetter]) -> list[LetterStatus]:
     statuses = []
+    codec = EventCodec()
     for letter in letters:
         try:
-            done = meetings.get(letter.meeting_id).results.done
+            meeting = meetings.get(letter.meeting_id)
         except Exception:  # the meeting itself may be unknown to this store
-            done = set()
+            statuses.append(LetterStatus(letter, False))
+            continue
+        if letter.stage == DELIVER:  # a delivery given up on: settled by a later attempt
+            statuses.append(LetterStatus(letter, letter_resolved(meeting, letter, codec)))
+            continue
+        done = meeting.results.done
         statuses.append(LetterStatus(letter, (letter.stage, letter.version) in done))
     return statuses
 
@@ -111,7 +126,14 @@ async def redrive(
     results = []
     try:
         runners: dict[str, StageRunner] = {}
+        sink = KafkaDeadLetterSink(producer)
+        notifier = build_notifier(settings, gateway, sink)
         for letter in todo:
+            if letter.stage == DELIVER:  # one more try at the delivery, numbering continuing
+                delivery_id, _ = letter_delivery(letter, notifier.codec)
+                outcome = await notifier.redrive(letter.meeting_id, delivery_id)
+                results.append((letter, FAILED_OUTCOME if outcome == GAVE_UP else outcome))
+                continue
             if letter.stage not in runners:
                 runners[letter.stage] = StageRunner(
                     build_stage(ROLE_OF_STAGE[letter.stage], settings, gateway),

@@ -24,10 +24,15 @@ from eventsourcing.persistence import PersistenceError
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import PCM, AudioFormat
-from interview_analytics.domain.commands import ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import EditSpeakers, ReceiveChunk, StartMeeting
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.domain.results import ChunkOutcome, FinishOutcome, StartOutcome
+from interview_analytics.domain.results import (
+    ChunkOutcome,
+    FinishOutcome,
+    SpeakersOutcome,
+    StartOutcome,
+)
 from interview_analytics.http.ports import DependencyUnavailableError
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.wiring import probe_duration
@@ -64,6 +69,9 @@ class MeetingCommandsAdapter:
 
     async def finish(self, meeting_id: str, *, reason: str, meta: EventMeta) -> FinishOutcome:
         return await self._call(lambda: self.meetings.finish(meeting_id, reason=reason, meta=meta))
+
+    async def edit_speakers(self, command: EditSpeakers, meta: EventMeta) -> SpeakersOutcome:
+        return await self._call(lambda: self.meetings.edit_speakers(command, meta))
 
     async def load(self, meeting_id: str) -> Meeting:
         return await self._call(self.meetings.get, meeting_id)

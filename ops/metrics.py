@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from interview_analytics.streams.contract.groups import group_of
 from interview_analytics.streams.contract.topics import MEETING_EVENTS
 from interview_analytics.streams.dead_letters import FAILED, REJECTED
+from interview_analytics.streams.idle_finisher import IdleFinisher
 from interview_analytics.streams.pipeline import FAILED_OUTCOME, REJECTED_OUTCOME
 from interview_analytics.streams.relay import Relay
 
@@ -65,6 +66,47 @@ def serve_relay_metrics(relay: Relay, port: int, host: str = "0.0.0.0") -> Colle
     """Expose the relay's metrics on ``host:port`` (a daemon thread); returns the registry."""
     registry = CollectorRegistry()
     registry.register(RelayCollector(relay))
+    start_http_server(port, addr=host, registry=registry)
+    return registry
+
+
+class LifecycleCollector(Collector):
+    """The lifecycle worker's idle finisher, read from its ``IdleFinisherStats``."""
+
+    def __init__(self, finisher: IdleFinisher) -> None:
+        self.finisher = finisher
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.finisher.stats
+        yield GaugeMetricFamily(
+            "ia_lifecycle_position", "Last notification id the lifecycle worker read.",
+            value=stats.position,
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "ia_lifecycle_open_meetings", "Meetings with an idle deadline still ahead.",
+            value=stats.open_meetings,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "ia_lifecycle_idle_finishes", "Meetings finished for inactivity (reason idle).",
+            value=stats.finished_total,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "ia_lifecycle_idle_checks", "Due deadlines checked against the stored meeting.",
+            value=stats.checks_total,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "ia_lifecycle_errors", "Failed passes or checks (retried).", value=stats.errors_total
+        )
+
+
+def serve_lifecycle_metrics(
+    finisher: IdleFinisher,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104
+) -> CollectorRegistry:
+    """Expose the lifecycle worker's metrics on ``host:port`` (a daemon thread)."""
+    registry = CollectorRegistry()
+    registry.register(LifecycleCollector(finisher))
     start_http_server(port, addr=host, registry=registry)
     return registry
 

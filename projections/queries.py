@@ -39,7 +39,7 @@ from interview_analytics.domain.read_filters import (
     MeetingFilter,
     SecurityAuditFilter,
 )
-from interview_analytics.projections import connector_sessions
+from interview_analytics.projections import connector_sessions, deliveries
 from interview_analytics.projections.queue_health import KNOWN_GROUPS
 from interview_analytics.projections.security_audit import audit_records
 from interview_analytics.projections.sql import Filters, clamp_limit
@@ -95,6 +95,8 @@ class MeetingView:
     segments: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
     tenant: str | None = None
+    finish_reason: str | None = None
+    speaker_attribution: dict[str, Any] | None = None
     api_version: str = API_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,7 +135,7 @@ _MEETING_COLUMNS = """
     meeting_id, status, mode, language, consent, context_json, recipients, started_at,
     updated_at, last_chunk_at, finished_at, chunks_received, chunks_transcribed,
     chunks_rejected, audio_seconds, speakers, raw_transcript, enhanced_transcript,
-    report_json, report_final, version, tenant
+    report_json, report_final, version, tenant, finish_reason, speaker_attribution_json
 """
 
 _METRIC_COLUMNS = """
@@ -184,13 +186,20 @@ class Queries:
             segments=self.segments(meeting_id),
             metrics=self.report_metrics(meeting_id),
             tenant=row["tenant"],
+            finish_reason=row["finish_reason"],
+            speaker_attribution=(
+                json.loads(row["speaker_attribution_json"])
+                if row["speaker_attribution_json"]
+                else None
+            ),
         )
 
     def segments(self, meeting_id: str) -> list[dict[str, Any]]:
-        """The current transcript's segments in timeline order."""
+        """The current transcript's segments in timeline order: ``speaker`` is the name
+        shown (after speaker edits), ``speaker_label`` the transcript's label."""
         rows = self.store.query_rows(
-            "SELECT segment_id, start_sec, end_sec, speaker, raw_text, enhanced_text,"
-            " confidence, words_json, final, model, transcription_version"
+            "SELECT segment_id, start_sec, end_sec, speaker, speaker_name, role, raw_text,"
+            " enhanced_text, confidence, words_json, final, model, transcription_version"
             " FROM transcript_segments FINAL WHERE meeting_id = {m:String}"
             " ORDER BY start_sec, end_sec, transcription_version, segment_id",
             {"m": meeting_id},
@@ -200,7 +209,9 @@ class Queries:
                 "segment_id": row["segment_id"],
                 "start_sec": float(row["start_sec"]),
                 "end_sec": float(row["end_sec"]),
-                "speaker": row["speaker"],
+                "speaker": row["speaker_name"] or row["speaker"],
+                "speaker_label": row["speaker"],
+                "role": row["role"],
                 "text": row["raw_text"],
                 "enhanced_text": row["enhanced_text"],
                 "confidence": float(row["confidence"]),
@@ -386,6 +397,12 @@ class Queries:
             _RESULTS_PARAMETERS,
         )
         return {row["stage"]: int(row["open"]) for row in rows}
+
+    # ------------------------------------------------------------------ deliveries
+
+    def deliveries(self, meeting_id: str) -> list[dict[str, Any]]:
+        """A meeting's delivery attempts, oldest first (``deliveries.py``)."""
+        return deliveries.delivery_records(self.store, meeting_id)
 
     # ------------------------------------------------------------------ connector sessions
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import cast
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.meeting import Meeting
@@ -129,14 +128,16 @@ def rebuild(
 def stored_events(
     meetings: Meetings, *, start: int = 1, page_size: int = 1_000
 ) -> Iterator[Notified]:
-    """Every event in ``meetings``' notification log from ``start``, in order."""
+    """Every meeting event in ``meetings``' notification log from ``start``, in order
+    (the other aggregate there, a tenant's webhook endpoints, is no read model's)."""
     recorder = meetings.recorder
     position = start
     while True:
         page = recorder.select_notifications(start=position, limit=page_size)
         for notification in page:
-            event = cast(Meeting.Event, meetings.mapper.to_domain_event(notification))
-            yield notification.id, event
+            event = meetings.mapper.to_domain_event(notification)
+            if isinstance(event, Meeting.Event):  # not the webhook endpoints' events
+                yield notification.id, event
         if len(page) < page_size:
             return
         position = page[-1].id + 1

@@ -2,7 +2,9 @@
 
 A row's identity is ``(meeting_id, transcription_version, segment_id)``. Its content is a
 pure function of the meeting state: the segment as recognised, the text of the latest
-enhancement's turn that contains it (mapped through the turn's ``segment_ids``), and
+enhancement's turn that contains it (mapped through the turn's ``segment_ids``), the name
+shown for its speaker and its role from that turn (``speaker`` stays the transcript's
+label; a ``SpeakersEdited`` renames through the enhancement that follows it), and
 ``version = max(transcription version, enhancement version)``. Because the aggregate
 changes in place, the caller snapshots :func:`segment_view` of the state *before* the
 events and :func:`segment_rows` compares it with the state after: changed or new segments
@@ -19,9 +21,10 @@ Must not: do I/O or read the clock.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from interview_analytics.domain.results import Enhancement, Transcription
+from interview_analytics.domain.speaker_roles import SegmentSpeaker, segment_speakers
 from interview_analytics.domain.transcript import Segment
 from interview_analytics.projections.folding import MeetingState
 from interview_analytics.projections.meetings import dumps
@@ -30,9 +33,18 @@ TABLE = "transcript_segments"
 
 SegmentKey = tuple[int, str]
 """(transcription_version, segment_id)"""
-SegmentView = dict[SegmentKey, tuple[str, int]]
-"""What can change in a current segment's row: (enhanced_text, version). The rest of the
-row is fixed by its transcription, which the state keeps for good."""
+
+
+class SegmentChange(NamedTuple):
+    """What can change in a current segment's row. The rest of the row is fixed by its
+    transcription, which the state keeps for good."""
+
+    enhanced_text: str
+    version: int
+    speaker: SegmentSpeaker
+
+
+SegmentView = dict[SegmentKey, SegmentChange]
 
 
 def segment_view(state: MeetingState | None) -> SegmentView:
@@ -42,18 +54,24 @@ def segment_view(state: MeetingState | None) -> SegmentView:
     enhancement = state.meeting.latest_enhancement()
     enhanced = enhanced_texts(enhancement)
     enhanced_version = enhancement.version if enhancement is not None else 0
+    current = state.current_transcriptions()
+    speakers = segment_speakers(
+        (segment for transcription in current for segment in transcription.segments),
+        enhancement.segments if enhancement is not None else (),
+    )
     return {
-        (transcription.version, segment["segment_id"]): (
+        (transcription.version, segment["segment_id"]): SegmentChange(
             enhanced.get(segment["segment_id"], ""),
             max(transcription.version, enhanced_version),
+            speakers[segment["segment_id"]],
         )
-        for transcription in state.current_transcriptions()
+        for transcription in current
         for segment in transcription.segments
     }
 
 
 def segment_rows(
-    before: Mapping[SegmentKey, tuple[str, int]],
+    before: Mapping[SegmentKey, SegmentChange],
     after: MeetingState,
     recorded: Collection[SegmentKey] = (),
 ) -> list[dict[str, Any]]:
@@ -74,15 +92,17 @@ def segment_rows(
         for segment in transcription.segments:
             key = (transcription.version, segment["segment_id"])
             if key in changed:
-                enhanced_text, version = current[key]
-                rows.append(segment_row(after, transcription, segment, enhanced_text, version))
+                rows.append(segment_row(after, transcription, segment, current[key]))
             elif key in removed:
-                enhanced_text = before[key][0] if key in before else ""
+                gone = before.get(key) or SegmentChange(
+                    "", after.version, SegmentSpeaker(segment["speaker"], None)
+                )
                 rows.append(
                     segment_row(
-                        after, transcription, segment, enhanced_text, after.version, deleted=True
+                        after, transcription, segment, gone._replace(version=after.version),
+                        deleted=True,
                     )
-                )
+                )  # fmt: skip
     return rows
 
 
@@ -90,8 +110,7 @@ def segment_row(
     state: MeetingState,
     transcription: Transcription,
     segment: Segment,
-    enhanced_text: str,
-    version: int,
+    change: SegmentChange,
     *,
     deleted: bool = False,
 ) -> dict[str, Any]:
@@ -102,14 +121,16 @@ def segment_row(
         "start_sec": float(segment["start_sec"]),
         "end_sec": float(segment["end_sec"]),
         "speaker": segment["speaker"],
+        "speaker_name": change.speaker.name,
+        "role": change.speaker.role,
         "raw_text": segment["text"],
-        "enhanced_text": enhanced_text,
+        "enhanced_text": change.enhanced_text,
         "confidence": float(segment["confidence"]),
         "words_json": dumps(segment["words"]),
         "model": transcription.model,
         "language": transcription.language,
         "final": int(transcription.final),
-        "version": version,
+        "version": change.version,
         "is_deleted": int(deleted),
     }
 

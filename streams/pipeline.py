@@ -233,13 +233,17 @@ class NewestInputStage(ABC, Generic[SettingsT]):
 
     async def handle(self, envelope: Envelope) -> StageResult:
         meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
-        version, final = envelope.version, bool(envelope.fields["final"])
+        version, final = envelope.version, self.is_final(envelope)
         if (self.name, version) in meeting.results.done:
             return StageResult(DUPLICATE)
         if not final and max(self.input_versions(meeting)) > version:
             return StageResult(SKIPPED)
         recorded = await self.record(meeting, envelope, final)
         return StageResult(RECORDED if recorded else DUPLICATE)
+
+    def is_final(self, envelope: Envelope) -> bool:
+        """Whether the input is a final one (always handled, its result final)."""
+        return bool(envelope.fields["final"])
 
     @abstractmethod
     def input_versions(self, meeting: Meeting) -> Iterable[int]:

@@ -12,8 +12,12 @@ memory-only broker that restarts comes back with a new cluster id (see
 republishes everything from the start of the store. The same holds for a move to a new
 Kafka cluster.
 
-Must not: advance its position before the broker acknowledged the batch, or delete a
-topic on a cluster it did not see being replaced.
+Only meeting events are published: events of the other aggregate in the store (a tenant's
+``WebhookEndpoints``, whose registrations carry signing secrets) are skipped, and the
+position moves past them.
+
+Must not: advance its position before the broker acknowledged the batch, delete a topic
+on a cluster it did not see being replaced, or publish an event that is not a meeting's.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 
+from interview_analytics.domain.meeting import Meeting
 from interview_analytics.streams.contract import MEETING_EVENTS, EventCodec, KafkaMessage
 from interview_analytics.streams.topics import TopicSpec, ensure_topics
 
@@ -159,7 +164,9 @@ class Relay:
     async def _publish_batch(self, notifications: Sequence[Notification]) -> None:
         assert self._producer is not None
         started = time.perf_counter()
-        messages = [self._message(n) for n in notifications]
+        # Events of other aggregates in the same store (webhook endpoints, which carry
+        # signing secrets) are not meeting events: skipped, but the position moves past them.
+        messages = [m for m in map(self._message, notifications) if m is not None]
         pending = [
             await self._producer.send(m.topic, value=m.value, key=m.key, headers=m.headers)
             for m in messages
@@ -169,12 +176,14 @@ class Relay:
         await self._in_db(self.tracking.insert_tracking, Tracking(self._position_name(), last))
         self.stats.position = last
         self.stats.head = max(self.stats.head, last)
-        self.stats.published_total += len(notifications)
+        self.stats.published_total += len(messages)
         self.stats.batches_total += 1
         self.stats.batch_seconds_total += time.perf_counter() - started
 
-    def _message(self, notification: Notification) -> KafkaMessage:
+    def _message(self, notification: Notification) -> KafkaMessage | None:
         event = self.mapper.to_domain_event(notification)
+        if not isinstance(event, Meeting.Event):
+            return None
         return self.codec.message(event, notification.id, topic=self.config.topic)
 
     # ------------------------------------------------------------------ broker identity

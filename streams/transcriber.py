@@ -17,8 +17,13 @@ model detected there is recorded (``RecordLanguage`` → ``Meeting.LanguageDetec
 that transcription) and is the meeting's language from then on. A recognition without
 speech records nothing, so a silent start does not pin the wrong language.
 
-Speakers: the chunk's ``speaker_hint``; for stereo chunks without a hint, the louder
-channel of each word ("Speaker 1"/"Speaker 2"); otherwise none (the enhancer's fallback).
+Speakers, the most trusted source first: the chunk's ``speaker_hint`` (a client's, or the
+connector's platform identity); for stereo chunks without a hint, the louder channel of
+each word (named after ``context.participants`` in order, else "S1"/"S2"); for a mono
+recording with neither, acoustic diarization of the whole recording on the final pass
+(``streams/diarization/``; drafts stay unattributed), its turns applied word by word
+(``domain/speakers.split_by_turns``). The final ``Transcribed`` records which of these
+produced the labels, a confidence and the speaker count.
 
 Must not: run the recogniser on the event loop (``SpeechRecognizer.transcribe_async`` uses
 its own threads) or record a result without its input version.
@@ -37,7 +42,16 @@ from interview_analytics.domain.commands import RecordLanguage, RecordTranscript
 from interview_analytics.domain.lifecycle import AUTO_LANGUAGE
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import TRANSCRIBE, ChunkRecord
+from interview_analytics.domain.speakers import (
+    CHANNEL,
+    HINT,
+    NO_ATTRIBUTION,
+    Attribution,
+    participant_names,
+    split_by_turns,
+)
 from interview_analytics.domain.timeline import Timeline, chunk_spans, place_segments
+from interview_analytics.domain.transcript import Segment
 from interview_analytics.streams.audio import (
     SAMPLE_RATE,
     AudioDecodeError,
@@ -47,6 +61,7 @@ from interview_analytics.streams.audio import (
 )
 from interview_analytics.streams.contract.codec import Envelope
 from interview_analytics.streams.contract.events import CHUNK_RECEIVED, FINISHED
+from interview_analytics.streams.diarization.result import Diarizer
 from interview_analytics.streams.pipeline import (
     DUPLICATE,
     RECORDED,
@@ -80,12 +95,15 @@ class Transcriber:
         recognizer: SpeechRecognizer,
         settings: TranscriberSettings = TranscriberSettings(),
         on_recognition: Callable[[float, float], None] | None = None,
+        diarizer: Diarizer | None = None,
     ) -> None:
         self.gateway = gateway
         self.blobs = blobs
         self.recognizer = recognizer
         self.settings = settings
         self.on_recognition = on_recognition
+        self.diarizer = diarizer
+        """Tells mono speakers apart on the final pass; None = leave them unattributed."""
         self._decoded: dict[str, DecodedAudio] = {}
         """Called with (audio seconds, processing seconds) after every decode (metrics)."""
 
@@ -136,7 +154,7 @@ class Transcriber:
         segments = place_segments(
             recognition.segments,
             offset_sec=timeline.offset_of(first_seq),
-            speaker_of=self._speaker_function(timeline, parts),
+            speaker_of=self._speaker_function(timeline, parts, meeting),
             id_prefix=f"d{version}",
             keep_from_sec=timeline.offset_of(chunk.seq),
         )
@@ -193,9 +211,10 @@ class Transcriber:
                 {c.seq: c.duration_sec for c in chunks}, {c.seq: c.speaker_hint for c in chunks}
             )
         )
-        segments = []
+        segments: list[Segment] = []
         processing_sec = 0.0
         language = meeting.language
+        attribution = Attribution(NO_ATTRIBUTION, None, 0)
         audio = concatenate([decoded for _, decoded in parts])
         if parts and audio.duration_sec > 0:
             recognition, language = await self._recognize(meeting, envelope, audio, final=True)
@@ -203,8 +222,11 @@ class Transcriber:
             segments = place_segments(
                 recognition.segments,
                 offset_sec=0.0,
-                speaker_of=self._speaker_function(timeline, parts),
+                speaker_of=self._speaker_function(timeline, parts, meeting),
                 id_prefix=f"f{envelope.version}",
+            )
+            segments, attribution = await self._attribute(
+                meeting, chunks, parts, audio, segments, f"f{envelope.version}"
             )
         command = RecordTranscript(
             meeting_id=envelope.meeting_id,
@@ -216,11 +238,38 @@ class Transcriber:
             language=language,
             audio_sec=round(sum(c.duration_sec for c in chunks), 4),
             processing_sec=round(processing_sec, 4),
+            **attribution.event_fields(),
         )
         recorded = await self.gateway.call(
             self.gateway.meetings.record_transcript, command, stage_meta(self.name, envelope)
         )
         return StageResult(RECORDED if recorded else DUPLICATE)
+
+    async def _attribute(
+        self,
+        meeting: Meeting,
+        chunks: list[ChunkRecord],
+        parts: list[tuple[int, DecodedAudio]],
+        audio: DecodedAudio,
+        segments: list[Segment],
+        id_prefix: str,
+    ) -> tuple[list[Segment], Attribution]:
+        """Who said each word of the final transcript, and how that was decided: hints and
+        channels are already on the segments; a mono recording without hints is diarized."""
+        if any(c.speaker_hint for c in chunks):
+            return segments, Attribution(HINT, 1.0, _speaker_count(segments))
+        if any(decoded.channel_count > 1 for _, decoded in parts):
+            return segments, Attribution(CHANNEL, 1.0, _speaker_count(segments))
+        if self.diarizer is None or not segments:
+            return segments, Attribution(NO_ATTRIBUTION, None, _speaker_count(segments))
+        expected = len(participant_names(meeting.context)) or None
+        diarization = await asyncio.to_thread(self.diarizer.diarize, audio.mono, expected)
+        if not diarization.turns:
+            return segments, Attribution(diarization.method, 0.0, 0)
+        attributed = split_by_turns(segments, diarization.turns, id_prefix=id_prefix)
+        return attributed, Attribution(
+            diarization.method, diarization.confidence, _speaker_count(attributed)
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -262,9 +311,10 @@ class Transcriber:
         return cached
 
     def _speaker_function(
-        self, timeline: Timeline, parts: list[tuple[int, DecodedAudio]]
+        self, timeline: Timeline, parts: list[tuple[int, DecodedAudio]], meeting: Meeting
     ) -> Callable[[float, float], str | None]:
         by_seq = dict(parts)
+        names = participant_names(meeting.context)
 
         def speaker_of(start: float, end: float) -> str | None:
             middle = (start + end) / 2
@@ -276,7 +326,8 @@ class Transcriber:
             decoded = by_seq.get(span.seq)
             if decoded is None or decoded.channel_count < 2:
                 return None
-            return _louder_channel(decoded, start - span.start_sec, end - span.start_sec)
+            channel = _louder_channel(decoded, start - span.start_sec, end - span.start_sec)
+            return names[channel] if channel < len(names) else f"S{channel + 1}"
 
         return speaker_of
 
@@ -289,9 +340,14 @@ def _silence(seconds: float) -> DecodedAudio:
     return DecodedAudio(np.zeros((1, round(seconds * SAMPLE_RATE)), dtype=np.float32))
 
 
-def _louder_channel(decoded: DecodedAudio, start_sec: float, end_sec: float) -> str:
+def _speaker_count(segments: list[Segment]) -> int:
+    return len({s["speaker"] for s in segments if s["speaker"]})
+
+
+def _louder_channel(decoded: DecodedAudio, start_sec: float, end_sec: float) -> int:
+    """Index of the channel that is louder over the word."""
     begin = max(int(start_sec * SAMPLE_RATE), 0)
     end = max(int(end_sec * SAMPLE_RATE), begin + 1)
     window = decoded.channels[:, begin:end]
     energy = (window.astype(np.float64) ** 2).mean(axis=1) if window.size else np.zeros(2)
-    return f"Speaker {int(np.argmax(energy)) + 1}"
+    return int(np.argmax(energy))

@@ -42,9 +42,11 @@ from interview_analytics.ops.embedded import free_port
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.meeting_commands import MeetingCommandsAdapter
 from interview_analytics.ops.read_errors import read_errors
+from interview_analytics.ops.webhook_registry import WebhookRegistryAdapter
 from interview_analytics.projections.projector import ProjectionWriter, Projector
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.replay import stored_events
+from interview_analytics.projections.report_page import ReportPageRenderer
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.live_feed import KafkaLiveFeed
 
@@ -144,6 +146,8 @@ class ApiHarness:
             live_feed=self.live_feed,
             services=() if self.live_feed is None else (self.live_feed,),
             connector=connector,
+            webhooks=WebhookRegistryAdapter(self.meetings),
+            report_pages=ReportPageRenderer(),
         )
         self.app: Starlette = create_app(self.deps)
         self._projector = Projector()

@@ -118,6 +118,30 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
     Meeting.ConnectorLeaving: {"provider": texts, "reason": texts},
     Meeting.ConnectorLeft: {"provider": texts},
     Meeting.ConnectorFailed: _CONNECTOR_ERROR,
+    Meeting.DeliveryAttempted: {
+        "delivery_id": texts,
+        "channel": st.sampled_from(["email", "webhook"]),
+        "target": texts,
+        "notice": st.sampled_from(["meeting.finished", "transcript.ready", "report.ready"]),
+        "attempt": st.integers(1, 100),
+        "outcome": st.sampled_from(["delivered", "failed", "gave_up"]),
+        "status_code": st.none() | st.integers(100, 599),
+        "error": optional_texts,
+        "next_attempt_at": optional_texts,
+        "redrive": st.booleans(),
+    },
+    Meeting.SpeakersEdited: {
+        "speakers": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "label": texts,
+                    "name": optional_texts,
+                    "role": st.none() | st.sampled_from(["interviewer", "candidate", "observer"]),
+                }
+            ),
+            max_size=3,
+        )
+    },
 }
 
 EVENT_TYPES = tuple(_FIELDS)

@@ -146,6 +146,23 @@ TEXTS = {
     "rec_flags": "Check the risk flags ({count}) before deciding.",
     "rec_quality": "Transcript quality is poor: check the recording before relying on the quotes.",
     "rec_draft": "Draft, the meeting is still in progress. ",
+    "roles_known": "Roles: {candidate} is the candidate, {interviewer} the interviewer ({basis}).",
+    "roles_uncertain": "Roles are uncertain: {candidate} was taken for the candidate and "
+    "{interviewer} for the interviewer ({basis}, confidence {confidence}).",
+    "roles_unknown": "Roles are unknown: it cannot be told which speaker is the candidate, "
+    "so no candidate figures or scores are given.",
+    "basis_edited": "named by a user",
+    "basis_participants": "from the meeting's participants",
+    "basis_inferred": "inferred from who asks the questions and who speaks first",
+    "flag_roles_unknown": "Nobody could be identified as the candidate: the candidate's "
+    "figures and scores are missing. Name the speakers (POST /v1/meetings/{{id}}/speakers).",
+    "flag_roles_uncertain": "Who is the candidate is a guess ({candidate}, confidence "
+    "{confidence}): check the roles, and name the speakers if they are wrong.",
+    "rec_roles_unknown": "Insufficient evidence: it is not known which speaker is the "
+    "candidate, so no recommendation can be made. Name the speakers and the report is "
+    "rebuilt.",
+    "rec_roles_uncertain": "Check that {candidate} is the candidate: the roles were inferred "
+    "with low confidence.",
     "seconds": "{value} s",
     "minutes": "{value} min",
 }

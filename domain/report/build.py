@@ -18,6 +18,7 @@ from typing import Any
 from interview_analytics.domain.languages import or_fallback
 from interview_analytics.domain.report.findings import Facts, Finding, key_points, risk_flags
 from interview_analytics.domain.report.metrics import (
+    answers,
     find_questions,
     latency_summary,
     response_gaps,
@@ -27,7 +28,7 @@ from interview_analytics.domain.report.metrics import (
 )
 from interview_analytics.domain.report.model import read_turns, seconds, share
 from interview_analytics.domain.report.phrases import key_phrases, topics
-from interview_analytics.domain.report.roles import identify_candidate
+from interview_analytics.domain.report.roles import candidate_of, roles_of
 from interview_analytics.domain.report.rubric import Rubric, assess
 from interview_analytics.domain.report.summary import recommendation, summary
 from interview_analytics.domain.report.wording import wording_language
@@ -57,7 +58,9 @@ def build_report(
     questions = find_questions(ordered, rules)
     gaps = response_gaps(ordered)
     stats = speaker_stats(ordered, questions, gaps, rules)
-    candidate = identify_candidate(stats)
+    roles = roles_of(turns, ordered, rules)
+    candidate = candidate_of(roles)
+    interviewer = roles.interviewer
     phrases = key_phrases(ordered, rules)
     quality = transcript_quality(segments)
     facts = Facts(
@@ -67,6 +70,7 @@ def build_report(
         segments=tuple(segments),
         stats=stats,
         candidate=candidate,
+        interviewer=interviewer.name if interviewer is not None else None,
         questions=tuple(questions),
         gaps=tuple(gaps),
         topics=tuple(topics(phrases)),
@@ -91,6 +95,7 @@ def build_report(
         "risk_flag_codes": [finding.code for finding in flags],
         "recommendation": recommendation(facts, flags),
         "competencies": [a.as_json(lang) for a in facts.assessments],
+        "roles": roles.as_json(),
         "analytics": {
             "duration_sec": seconds(duration),
             "speech_sec": seconds(speech),
@@ -101,6 +106,9 @@ def build_report(
             "turns_total": len(ordered),
             "candidate": candidate.as_json(),
             "response_latency_sec": latency_summary(ordered, gaps),
+            "candidate_response_latency_sec": latency_summary(
+                ordered, answers(gaps, candidate.speaker, facts.interviewer)
+            ),
             "questions": [question.as_json() for question in questions],
             "key_phrases": [phrase.as_json() for phrase in phrases],
             "topics": [topic.as_json() for topic in facts.topics],

@@ -12,7 +12,13 @@ A flag is raised only when the figures cross a stated limit, and never without e
   words; cites the turns with the most fillers (raw text, where the fillers are);
 - ``long_response_latency``: the candidate took over 10 s to answer; cites those answers;
 - ``no_candidate_questions``: final report, two or more speakers, the candidate asked none;
-  cites the candidate's last turn.
+  cites the candidate's last turn;
+- ``roles_unknown``: two or more speakers and nobody could be taken for the candidate;
+  ``roles_uncertain``: the candidate was inferred with a confidence under 0.5 — both cite
+  the longest turn, and the text says how to name the speakers.
+
+Every candidate figure is the candidate's own: a response latency is the pause from the
+end of an interviewer's turn to the start of the candidate's answer.
 
 Must not: raise a flag below its limit or without a quote to cite.
 """
@@ -27,6 +33,7 @@ from interview_analytics.domain.report.metrics import (
     Gap,
     Question,
     SpeakerStats,
+    answers,
     monologues,
     sorted_segments,
 )
@@ -67,6 +74,7 @@ class Facts:
     segments: tuple[Segment, ...]
     stats: dict[str, SpeakerStats]
     candidate: Candidate
+    interviewer: str | None
     questions: tuple[Question, ...]
     gaps: tuple[Gap, ...]
     topics: tuple[Topic, ...]
@@ -96,6 +104,7 @@ def risk_flags(facts: Facts) -> list[Finding]:
         *_fillers(facts),
         *_latency(facts),
         *_no_questions(facts),
+        *_roles(facts),
     ]
     return _with_evidence(found)
 
@@ -115,7 +124,7 @@ def _with_evidence(findings: Sequence[Finding]) -> list[Finding]:
 
 def candidate_label(facts: Facts) -> str:
     """The candidate's label in brackets (" (SPEAKER_01)"), or "" when the label says it."""
-    if facts.candidate.speaker is None or facts.candidate.basis == "label":
+    if facts.candidate.speaker is None or facts.candidate.says_it:
         return ""
     return f" ({facts.candidate.speaker})"
 
@@ -229,11 +238,8 @@ def _fillers(facts: Facts) -> list[Finding]:
 
 
 def _latency(facts: Facts) -> list[Finding]:
-    slow = [
-        gap
-        for gap in facts.gaps
-        if gap.turn.speaker == facts.candidate.speaker and gap.sec > LATENCY_SEC
-    ]
+    own = answers(facts.gaps, facts.candidate.speaker, facts.interviewer)
+    slow = [gap for gap in own if gap.sec > LATENCY_SEC]
     if not slow:
         return []
     worst = sorted(slow, key=lambda gap: (-gap.sec, gap.turn))
@@ -260,6 +266,21 @@ def _no_questions(facts: Facts) -> list[Finding]:
             "no_candidate_questions", say(facts.language, "flag_no_questions"), (quote(own[-1]),)
         )
     ]
+
+
+def _roles(facts: Facts) -> list[Finding]:
+    if len(facts.stats) < 2 or not facts.turns or facts.candidate.known:
+        return []
+    if facts.candidate.speaker is None:
+        text = say(facts.language, "flag_roles_unknown")
+        return [Finding("roles_unknown", text, (quote(longest(facts.turns)),))]
+    text = say(
+        facts.language,
+        "flag_roles_uncertain",
+        candidate=facts.candidate.speaker,
+        confidence=percent(facts.candidate.confidence),
+    )
+    return [Finding("roles_uncertain", text, (quote(longest(facts.turns)),))]
 
 
 def key_points(facts: Facts) -> list[Finding]:

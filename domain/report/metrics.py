@@ -74,6 +74,8 @@ class Gap:
 
     sec: float
     turn: Turn
+    previous_speaker: str = ""
+    """Who spoke the turn before the pause."""
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,19 @@ def monologues(turns: Sequence[Turn]) -> list[Monologue]:
 def response_gaps(turns: Sequence[Turn]) -> list[Gap]:
     """Pauses at speaker changes: next start minus previous end, positive ones only."""
     return [
-        Gap(after.start_sec - before.end_sec, after)
+        Gap(after.start_sec - before.end_sec, after, before.speaker)
         for before, after in itertools.pairwise(turns)
         if after.speaker != before.speaker and after.start_sec > before.end_sec
+    ]
+
+
+def answers(gaps: Sequence[Gap], candidate: str | None, interviewer: str | None) -> list[Gap]:
+    """The candidate's response latencies: pauses from the end of an interviewer's turn to
+    the start of the candidate's answer (none when either role is unknown)."""
+    if candidate is None or interviewer is None:
+        return []
+    return [
+        gap for gap in gaps if gap.turn.speaker == candidate and gap.previous_speaker == interviewer
     ]
 
 

@@ -1,68 +1,115 @@
-"""Which speaker is the candidate.
+"""Who is the candidate and who the interviewer, as the report sees it.
 
-In order, among speakers with at least one turn:
+The enhancer decides the roles (``speaker_roles.resolve`` on the meeting's participants,
+its speaker edits and the turns' questions) and writes them into every turn it records:
+``label`` (the transcript's label), ``speaker`` (the name shown), ``role``,
+``role_basis`` and ``role_confidence``. :func:`roles_of` reads them back. Turns without
+them (an enhancement recorded before roles existed, or turns built by hand) get the same
+inference here, on their ``speaker`` labels alone (:func:`infer_roles`).
 
-1. ``label``: a speaker whose label contains "candidate", "кандидат", "applicant" or
-   "соискатель" — the candidate labels of every language — (several: the one with the
-   most talk time);
-2. ``interviewer_label``: else, when some labels say "interviewer", "интервьюер",
-   "recruiter", "рекрутер" or "hiring manager", the unlabelled speaker with the most talk
-   time (nobody, when every speaker is so labelled);
-3. ``only_speaker``: else, a lone speaker;
-4. ``fewest_questions``: else the speaker who asked the fewest questions, then the one with
-   the most talk time (an interviewer asks; a candidate answers at length).
-
-Remaining ties go to the label that sorts first, so the choice is deterministic.
-
-Must not: leave a tie to chance: the label order decides it.
+Must not: decide roles differently from ``speaker_roles.resolve``; it only feeds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from interview_analytics.domain.languages import ALL
-from interview_analytics.domain.report.metrics import SpeakerStats
-
-# Labels are names people typed or a connector gave, in any language.
-CANDIDATE_LABELS = tuple(label for language in ALL for label in language.candidate_labels)
-INTERVIEWER_LABELS = tuple(label for language in ALL for label in language.interviewer_labels)
+from interview_analytics.domain.languages import Language
+from interview_analytics.domain.report.metrics import find_questions
+from interview_analytics.domain.report.model import Turn, read_turns
+from interview_analytics.domain.speaker_roles import (
+    BASES,
+    CANDIDATE_WORDS,
+    ROLES,
+    UNKNOWN,
+    Figures,
+    Participant,
+    Roles,
+    Speaker,
+    SpeakerEdit,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
 class Candidate:
     speaker: str | None
-    basis: str | None
+    """The candidate's name as the turns show it; None when nobody is."""
+    basis: str
+    confidence: float
+    known: bool
+    """False: one voice, or roles guessed with too little confidence."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"speaker": self.speaker, "basis": self.basis}
+        return {"speaker": self.speaker, "basis": self.basis, "confidence": self.confidence}
+
+    @property
+    def says_it(self) -> bool:
+        """The candidate's name already says "candidate" (no need to point at it)."""
+        lowered = (self.speaker or "").lower()
+        return any(word in lowered for word in CANDIDATE_WORDS)
 
 
-def identify_candidate(stats: Mapping[str, SpeakerStats]) -> Candidate:
-    speakers = sorted(stats)
-    if not speakers:
-        return Candidate(None, None)
+def candidate_of(roles: Roles) -> Candidate:
+    chosen = roles.candidate
+    if chosen is None:
+        return Candidate(None, UNKNOWN, 0.0, False)
+    return Candidate(chosen.name, roles.basis, roles.confidence, roles.known)
 
-    def most_talk(among: list[str]) -> str:
-        return min(among, key=lambda s: (-stats[s].talk_sec, s))
 
-    labelled = [s for s in speakers if _says(s, CANDIDATE_LABELS)]
-    if labelled:
-        return Candidate(most_talk(labelled), "label")
-    interviewers = [s for s in speakers if _says(s, INTERVIEWER_LABELS)]
-    if interviewers:
-        others = [s for s in speakers if s not in interviewers]
-        return (
-            Candidate(most_talk(others), "interviewer_label") if others else Candidate(None, None)
+def infer_roles(
+    turns: Sequence[Turn],
+    language: Language,
+    participants: Sequence[Participant] = (),
+    edits: Mapping[str, SpeakerEdit] | None = None,
+) -> Roles:
+    """Roles of the turns' speakers (labels), from participants, edits and questions."""
+    questions = find_questions(turns, language)
+    figures = []
+    for label in sorted({turn.speaker for turn in turns}):
+        own = [turn for turn in turns if turn.speaker == label]
+        figures.append(
+            Figures(
+                label=label,
+                first_sec=min(turn.start_sec for turn in own),
+                talk_sec=sum(turn.duration_sec for turn in own),
+                questions=sum(1 for q in questions if q.speaker == label),
+            )
         )
-    if len(speakers) == 1:
-        return Candidate(speakers[0], "only_speaker")
-    chosen = min(speakers, key=lambda s: (stats[s].questions, -stats[s].talk_sec, s))
-    return Candidate(chosen, "fewest_questions")
+    return resolve(figures, participants, edits)
 
 
-def _says(label: str, words: tuple[str, ...]) -> bool:
-    lowered = label.lower()
-    return any(word in lowered for word in words)
+def roles_for_turns(
+    turns: Sequence[Mapping[str, Any]],
+    language: Language,
+    participants: Sequence[Participant] = (),
+    edits: Mapping[str, SpeakerEdit] | None = None,
+) -> Roles:
+    """:func:`infer_roles` on turns in their JSON form (what the enhancer has)."""
+    return infer_roles(read_turns(turns), language, participants, edits)
+
+
+def roles_of(
+    turns: Sequence[Mapping[str, Any]], ordered: Sequence[Turn], language: Language
+) -> Roles:
+    """The roles written into the turns, or inferred when the turns carry none."""
+    if not turns or not all(isinstance(t, Mapping) and "role_basis" in t for t in turns):
+        return infer_roles(ordered, language)
+    speakers: dict[str, Speaker] = {}
+    for turn in turns:
+        name = str(turn["speaker"]).strip() or "unknown"
+        role = turn.get("role") if turn.get("role") in ROLES else None
+        basis = turn["role_basis"] if turn["role_basis"] in BASES else UNKNOWN
+        confidence = turn.get("role_confidence")
+        speakers[name] = Speaker(
+            label=str(turn.get("label") or name),
+            name=name,
+            role=role,
+            basis=basis,
+            confidence=float(confidence) if isinstance(confidence, int | float) else 0.0,
+        )
+    return Roles(
+        tuple(speakers[name] for name in sorted(speakers, key=lambda n: speakers[n].label))
+    )

@@ -2,6 +2,7 @@
 
 The recommendation follows from the competency scores and the flags, nothing else:
 
+- nobody is known to be the candidate (one voice) → insufficient evidence, saying why;
 - no candidate speech → insufficient evidence;
 - the candidate said fewer than 30 words, or fewer than half the competencies have cited
   evidence → insufficient evidence, naming what is missing;
@@ -9,7 +10,8 @@ The recommendation follows from the competency scores and the flags, nothing els
   ≥ 3.5 → advance; mean ≥ 2.5 → lean towards advancing; below → lean against. The last two
   name what to probe: unscored competencies and those scored 2 or less (else the lowest);
 - any risk flag adds "check the risk flags", poor transcript quality adds "check the
-  recording"; a draft (meeting not finished) says so first.
+  recording", roles guessed with low confidence add "check who the candidate is"; a draft
+  (meeting not finished) says so first.
 
 Must not: recommend from anything but the competency scores and the flags.
 """
@@ -47,6 +49,7 @@ def summary(facts: Facts, duration_sec: float, speech_sec: float) -> str:
                 speakers=len(facts.stats),
                 turns=len(facts.turns),
             ),
+            _roles_sentence(facts),
             _talk_sentence(facts),
         ]
         if facts.questions:
@@ -58,6 +61,22 @@ def summary(facts: Facts, duration_sec: float, speech_sec: float) -> str:
     if not facts.final:
         parts.append(say(lang, "draft"))
     return " ".join(parts)
+
+
+def _roles_sentence(facts: Facts) -> str:
+    """Who is who, and how it is known; or that nobody knows."""
+    lang, candidate = facts.language, facts.candidate
+    if candidate.speaker is None:
+        return say(lang, "roles_unknown")
+    key = "roles_known" if candidate.known else "roles_uncertain"
+    return say(
+        lang,
+        key,
+        candidate=candidate.speaker,
+        interviewer=facts.interviewer or "—",
+        basis=say(lang, f"basis_{candidate.basis}"),
+        confidence=percent(candidate.confidence),
+    )
 
 
 def _talk_sentence(facts: Facts) -> str:
@@ -89,12 +108,16 @@ def recommendation(facts: Facts, flags: list[Finding]) -> str:
     if any(flag.code == "poor_transcript_quality" for flag in flags):
         extras.append(say(lang, "rec_quality"))
     prefix = "" if facts.final else say(lang, "rec_draft")
+    if facts.candidate.speaker is not None and not facts.candidate.known:
+        extras.append(say(lang, "rec_roles_uncertain", candidate=facts.candidate.speaker))
     return prefix + " ".join([text, *extras])
 
 
 def _verdict(facts: Facts) -> str:
     lang, speaker = facts.language, facts.candidate.speaker
-    words = facts.stats[speaker].words if speaker is not None else 0
+    if speaker is None:
+        return say(lang, "rec_roles_unknown" if facts.turns else "rec_no_speech")
+    words = facts.stats[speaker].words
     if words == 0:
         return say(lang, "rec_no_speech")
     if words < MIN_CANDIDATE_WORDS:

@@ -44,6 +44,8 @@ MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
         Meeting.ConnectorLeaving,
         Meeting.ConnectorLeft,
         Meeting.ConnectorFailed,
+        Meeting.DeliveryAttempted,
+        Meeting.SpeakersEdited,
     )
 }
 """Every event class that travels, by event type."""
@@ -65,6 +67,8 @@ CONNECTOR_INTERRUPTED = event_type_of(Meeting.ConnectorInterrupted)
 CONNECTOR_LEAVING = event_type_of(Meeting.ConnectorLeaving)
 CONNECTOR_LEFT = event_type_of(Meeting.ConnectorLeft)
 CONNECTOR_FAILED = event_type_of(Meeting.ConnectorFailed)
+DELIVERY_ATTEMPTED = event_type_of(Meeting.DeliveryAttempted)
+SPEAKERS_EDITED = event_type_of(Meeting.SpeakersEdited)
 
 STAGE_RESULTS: dict[str, tuple[str, ...]] = {
     TRANSCRIBE: (TRANSCRIBED, CHUNK_REJECTED),

@@ -20,10 +20,15 @@ ENHANCER = "enhancer"
 REPORTER = "reporter"
 PROJECTOR = "projector"
 RECONCILER = "reconciler"
+NOTIFIER = "notifier"
+"""Delivers notices (e-mail, webhooks) about meetings (``streams/delivery/notifier.py``)."""
+LIFECYCLE = "lifecycle"
+"""Finishes idle meetings (``streams/idle_finisher.py``). It follows the event store, not a
+topic, so it joins no consumer group; ``ia-lifecycle`` is the actor of its finishes."""
 
 STAGE_ROLES = (TRANSCRIBER, ENHANCER, REPORTER)
 """The pipeline workers (``ia worker transcriber|enhancer|reporter``)."""
-ROLES = (*STAGE_ROLES, PROJECTOR, RECONCILER)
+ROLES = (*STAGE_ROLES, PROJECTOR, RECONCILER, NOTIFIER, LIFECYCLE)
 
 ROLE_OF_STAGE = {TRANSCRIBE: TRANSCRIBER, ENHANCE: ENHANCER, REPORT: REPORTER}
 """Which role runs each pipeline stage."""
@@ -39,6 +44,8 @@ ENHANCER_GROUP = group_of(ENHANCER)
 REPORTER_GROUP = group_of(REPORTER)
 PROJECTOR_GROUP = group_of(PROJECTOR)
 RECONCILER_GROUP = group_of(RECONCILER)
+NOTIFIER_GROUP = group_of(NOTIFIER)
+LIFECYCLE_ACTOR = group_of(LIFECYCLE)
 
 STAGE_GROUPS = {stage: group_of(role) for stage, role in ROLE_OF_STAGE.items()}
 """Which consumer group runs each pipeline stage (dead letters are counted per stage)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from interview_analytics.ops.client import pcm_chunks
 from interview_analytics.ops.embedded import free_port
 from tests.speech import Interview, espeak_available
 
@@ -62,5 +64,19 @@ def test_transcribe_runs_a_recording_through_a_stack_it_starts(
     heard = meeting["enhanced_transcript"].lower()
     assert sum(word.strip(".,?") in heard for word in spoken.split()) > len(spoken.split()) / 2
     assert "starting one (ia up)" in result.stderr
-    assert "uploading" in result.stderr
+    # Progress on stderr (not a terminal here: one line per step), then where the page is.
+    lines = result.stderr.splitlines()
+    chunks = len(list(pcm_chunks(recording)))
+    assert f"chunks sent {chunks}/{chunks}" in lines
+    assert any(line.startswith("waiting: transcribing (") for line in lines)
+    assert any(line.startswith("done: ") for line in lines)
+    out_dir = tmp_path / "interview.wav.ia"
+    assert f"report: {out_dir / 'report.html'}" in lines
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "Interview report" in page  # English labels for an English meeting
+    assert meeting["report"]["recommendation"] in html.unescape(page)
+    assert (out_dir / "report.md").read_text(encoding="utf-8").startswith("# Interview report")
+    assert json.loads((out_dir / "meeting.json").read_text(encoding="utf-8")) == meeting
+    url = f"/v1/meetings/{meeting['meeting_id']}/report.html"
+    assert any(line.startswith("report URL: http://") and url in line for line in lines)
     assert not (tmp_path / "data" / "runtime.json").exists()  # the stack it started stopped

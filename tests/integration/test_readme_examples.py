@@ -87,3 +87,31 @@ def test_readme_query_counts_the_meetings_by_status(
     namespace["client"].close()  # type: ignore[attr-defined]  # chDB: no client may linger
     printed = capsys.readouterr().out.strip()
     assert sorted(ast.literal_eval(printed)) == [("done", 1), ("processing", 1)]
+
+
+def test_readme_webhook_verification_accepts_genuine_requests_only() -> None:
+    """The receiver's check in the README agrees with the signer, and with the spec's vector."""
+    import time
+
+    from interview_analytics.streams.delivery.webhook_signing import sign, signature_headers
+
+    [example] = [block for block in readme_python_blocks() if "def verify_webhook" in block]
+    namespace: dict[str, object] = {}
+    exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102
+    verify_webhook = namespace["verify_webhook"]
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"type":"report.ready","data":{"meeting_id":"m-1"}}'
+    now = int(time.time())
+    headers = signature_headers(secret, "dlv_1", now, body)
+    verify_webhook(secret, headers, body)  # type: ignore[operator]
+    spec = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}') == spec
+    refused = [
+        (secret, headers, body + b" "),
+        ("whsec_" + "QUJD" * 8, headers, body),
+        (secret, {**headers, "webhook-id": "dlv_2"}, body),
+        (secret, signature_headers(secret, "dlv_1", now - 600, body), body),
+    ]
+    for key, sent, received in refused:
+        with pytest.raises(ValueError, match="webhook"):
+            verify_webhook(key, sent, received)  # type: ignore[operator]

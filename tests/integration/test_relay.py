@@ -245,3 +245,31 @@ def _relay_position(tmp_path: Path) -> int:
             "SELECT MAX(notification_id) FROM tracking WHERE application_name LIKE 'relay:%'"
         ).fetchall()
     return int(rows[0][0] or 0)
+
+
+def test_webhook_endpoint_events_in_the_store_are_skipped_not_published(
+    sqlite_store_url: str, relays: Relays
+) -> None:
+    """The tenant's WebhookEndpoints aggregate shares the notification log; its events (with
+    their signing secrets) never reach the topic, and the relay still reaches the head."""
+    app = relays.meetings_on(sqlite_store_url)
+    secret = "whsec_" + "c2VjcmV0IGtleSBieXRlcyBmb3IgYSB3ZWJob29r"
+
+    def register_webhook(n: int) -> None:
+        app.register_webhook(
+            "acme", endpoint_id=f"whk_{n:032x}", url=f"https://hooks.example/{n}",
+            events=["report.ready"], secret=secret,
+        )  # fmt: skip
+
+    register_webhook(1)
+    [meeting_id] = record_interleaved_meetings(app, count=1, chunks=2)
+    register_webhook(2)  # the last notification is not a meeting's
+    settings, head = relays.publish_all(sqlite_store_url, app, RELAY_BATCH_SIZE="2")
+    assert head == 1 + 1 + 2 + 1 + 1  # Created, Registered, 3 meeting events, Registered
+
+    received = relays.read(3)
+    assert per_meeting(received) == {meeting_id: stored_stream(app, meeting_id)}
+    assert all(secret not in repr(r.envelope) for r in received)
+    second = relays.relay(settings, relays.meetings_on(sqlite_store_url))
+    run_relay_until_caught_up(second, head)  # resumes past the skipped events
+    assert second.stats.published_total == 0

@@ -308,9 +308,12 @@ def test_keys_the_record_does_not_know_stay_in_the_json() -> None:
 
 
 OLD_REPORTED = [s for s in load_schema_history() if s.full_name == REPORTED]
+BEFORE_TYPED_REPORT = [
+    s for s in OLD_REPORTED if "report" not in {f["name"] for f in s.parsed["fields"]}
+]
 
 
-@pytest.mark.parametrize("old", OLD_REPORTED, ids=lambda s: s.path.stem)
+@pytest.mark.parametrize("old", BEFORE_TYPED_REPORT, ids=lambda s: s.path.stem)
 def test_reported_written_before_the_typed_report_still_decodes(old: Schema) -> None:
     """Messages on Kafka and in dead letters that only carry ``report_json``."""
     _, record = CODEC.to_record(_reported(REPORT), notification_id=3)
@@ -319,7 +322,7 @@ def test_reported_written_before_the_typed_report_still_decodes(old: Schema) -> 
     assert CODEC.event(envelope) == _reported(REPORT)
 
 
-@pytest.mark.parametrize("old", OLD_REPORTED, ids=lambda s: s.path.stem)
+@pytest.mark.parametrize("old", BEFORE_TYPED_REPORT, ids=lambda s: s.path.stem)
 def test_a_consumer_reading_with_the_old_reported_schema_gets_report_json(old: Schema) -> None:
     """Code written against the old fields keeps working on new messages (schema resolution
     to the reader's schema: it ignores the new field)."""

@@ -329,17 +329,19 @@ def test_key_phrases_rank_repeated_bigrams_and_skip_stopwords() -> None:
 
 
 @pytest.mark.parametrize(
-    ("turns", "speaker", "basis"),
+    ("turns", "speaker", "basis", "confidence"),
     [
         (
             [turn("Candidate Ann", 0, 5, "Hi."), turn("Bob", 6, 60, "Long talk.")],
             "Candidate Ann",
-            "label",
+            "inferred",
+            0.9,
         ),
         (
             [turn("Интервьюер", 0, 50, "Речь."), turn("Спикер 2", 51, 60, "Да.")],
             "Спикер 2",
-            "interviewer_label",
+            "inferred",
+            0.9,
         ),
         (
             [
@@ -348,16 +350,22 @@ def test_key_phrases_rank_repeated_bigrams_and_skip_stopwords() -> None:
                 turn("S3", 21, 60, "What?"),
             ],
             "S2",
-            "fewest_questions",
+            "inferred",
+            0.82,
         ),
-        ([turn("S1", 0, 10, "Yes."), turn("S2", 11, 60, "No.")], "S2", "fewest_questions"),
-        ([turn("S1", 0, 10, "Yes.")], "S1", "only_speaker"),
+        # no questions at all: the first speaker is taken for the interviewer, unsure
+        ([turn("S1", 0, 10, "Yes."), turn("S2", 11, 60, "No.")], "S2", "inferred", 0.45),
+        ([turn("S1", 0, 10, "Yes.")], None, "unknown", 0.0),
     ],
 )
-def test_the_candidate_is_found_by_label_then_by_fewest_questions(
-    turns: list[dict[str, Any]], speaker: str, basis: str
+def test_the_candidate_is_found_by_label_then_by_who_asks(
+    turns: list[dict[str, Any]], speaker: str | None, basis: str, confidence: float
 ) -> None:
-    assert report(turns)["analytics"]["candidate"] == {"speaker": speaker, "basis": basis}
+    assert report(turns)["analytics"]["candidate"] == {
+        "speaker": speaker,
+        "basis": basis,
+        "confidence": confidence,
+    }
 
 
 # --- competencies --------------------------------------------------------------------------

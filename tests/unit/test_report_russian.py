@@ -194,7 +194,32 @@ def scenarios() -> list[dict[str, Any]]:
         report(many),
         report(many[:4]),
         report([*many[:2], turn("Интервьюер", 100, 400, answer)]),
+        report([turn("S1", 0, 60, answer)]),  # one voice: roles unknown
+        report([turn("A", 0, 10, "Да."), turn("B", 11, 60, "Нет.")]),  # roles a guess
+        report(
+            [
+                role(many[0], "S1", "interviewer", "edited"),
+                role(many[1], "S2", "candidate", "edited"),
+            ]
+        ),
+        report(
+            [
+                role(many[0], "S1", "interviewer", "participants"),
+                role(many[1], "S2", "candidate", "participants"),
+            ]
+        ),
+        report(
+            [
+                role(many[0], "S1", "interviewer", "edited"),
+                role(many[1], "S2", "observer", "edited"),
+            ]
+        ),
     ]
+
+
+def role(turn: dict[str, Any], label: str, role: str, basis: str) -> dict[str, Any]:
+    """``turn`` as the enhancer writes it once roles are known."""
+    return {**turn, "label": label, "role": role, "role_basis": basis, "role_confidence": 1.0}
 
 
 def test_a_russian_report_has_no_english_sentence_from_the_wording_tables() -> None:

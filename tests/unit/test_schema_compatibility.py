@@ -203,11 +203,16 @@ def _fields(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 REPORTED_PATH = next(p for p in SCHEMA_FILES if p.stem == "Reported")
 
 
+def _first_version(path: Path) -> Schema:
+    """The oldest version kept in history/ (``<Name>.1.avsc``)."""
+    return min(history_of(path), key=lambda old: int(old.path.stem.rpartition(".")[2]))
+
+
 def test_the_typed_report_is_added_beside_report_json_not_instead() -> None:
     """docs/adr/0005: ``report`` (a record, default null) joins ``report_json``, which stays
     while consumers move; readers of the first schema keep reading every new message."""
     current = json.loads(REPORTED_PATH.read_text())
-    [first] = [json.loads(old.path.read_text()) for old in history_of(REPORTED_PATH)]
+    first = json.loads(_first_version(REPORTED_PATH).path.read_text())
     report = _fields(current)["report"]
     assert report["type"][0] == "null"
     assert report["default"] is None
@@ -223,7 +228,7 @@ def test_the_check_refuses_dropping_report_json() -> None:
     """Removing the JSON field would break readers of the first schema: that step is a new
     major version (``meeting-events.v2``), and this check is what stops it here."""
     current = json.loads(REPORTED_PATH.read_text())
-    [first] = [json.loads(old.path.read_text()) for old in history_of(REPORTED_PATH)]
+    first = json.loads(_first_version(REPORTED_PATH).path.read_text())
     without = {**current, "fields": [f for f in current["fields"] if f["name"] != "report_json"]}
     with pytest.raises(IncompatibleSchemaError):
         check_readable(without, first)

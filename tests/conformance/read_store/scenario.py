@@ -314,6 +314,7 @@ TABLE_KEYS = {
     "reports": "meeting_id, report_version",
     "event_log": "meeting_id, version",
     "connector_sessions": "meeting_id",
+    "deliveries": "meeting_id, delivery_id, attempt",
 }
 
 
