@@ -25,24 +25,33 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 
 from interview_analytics.domain.audio import PCM, BlobStore, pcm_duration_sec, sha256_hex
 from interview_analytics.domain.commands import (
+    ChangeConsent,
     EditSpeakers,
+    EraseMeeting,
     ReceiveChunk,
     RecordDeliveryAttempt,
     RecordEnhancement,
     RecordFailure,
     RecordLanguage,
     RecordReport,
+    RecordRetention,
     RecordTranscript,
     RejectChunk,
     StartMeeting,
 )
 from interview_analytics.domain.connector import ConnectorSession, ConnectorTrouble
+from interview_analytics.domain.consent import (
+    ConsentOutcome,
+    UnknownConsentPolicy,
+    validate_policy,
+)
 from interview_analytics.domain.errors import (
     ConcurrentUpdateError,
+    ConsentDeniedError,
     DomainError,
     InvalidAudioError,
     MeetingFinishedError,
@@ -55,6 +64,7 @@ from interview_analytics.domain.lifecycle import AUTO_LANGUAGE, IdleCheck, Start
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import (
     ChunkOutcome,
+    ErasureOutcome,
     FinishOutcome,
     SpeakersOutcome,
     StartOutcome,
@@ -113,10 +123,21 @@ class Meetings(Application[UUID]):
         *,
         blobs: BlobStore,
         languages: LanguagePolicy = LanguagePolicy(),
+        unknown_consent: str = UnknownConsentPolicy.PROCESS,
+        wrap_mapper: Callable[[Mapper[UUID]], Mapper[UUID]] | None = None,
     ) -> None:
+        # Set before super().__init__, which builds the mapper: ops/ passes the step that
+        # seals personal fields before they are stored (crypto-shredding).
+        self._wrap_mapper = wrap_mapper
         super().__init__(env=env)
         self.blobs = blobs
         self.languages = languages
+        self.unknown_consent = validate_policy(unknown_consent)
+        """What ``unknown`` consent means for audio (``CONSENT_UNKNOWN_POLICY``)."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = super().construct_mapper()
+        return self._wrap_mapper(mapper) if self._wrap_mapper is not None else mapper
 
     # ------------------------------------------------------------------ commands
 
@@ -144,7 +165,7 @@ class Meetings(Application[UUID]):
         raise ConcurrentUpdateError("could not start meeting", meeting_id=command.meeting_id)
 
     def receive_chunk(self, command: ReceiveChunk, meta: EventMeta = EventMeta()) -> ChunkOutcome:
-        receive = _chunk_command(command, meta)
+        receive = _chunk_command(command, meta, self.unknown_consent)
 
         def store_audio(meeting: Meeting, outcome: ChunkOutcome) -> None:
             # Claim-check: the blob is written (durably) before the event that points to
@@ -173,7 +194,7 @@ class Meetings(Application[UUID]):
             try:
                 meeting = loaded.get(command.meeting_id) or self.get(command.meeting_id)
                 loaded[command.meeting_id] = meeting
-                outcome = _chunk_command(command, meta)(meeting)
+                outcome = _chunk_command(command, meta, self.unknown_consent)(meeting)
             except DomainError as error:
                 results.append(error)
                 continue
@@ -253,6 +274,36 @@ class Meetings(Application[UUID]):
         """One attempt at delivering a notice; False for a repeat or a settled delivery."""
         return self._update(command.meeting_id, lambda m: m.record_delivery_attempt(command, meta))
 
+    # ------------------------------------------------------------------ consent
+
+    def change_consent(
+        self, command: ChangeConsent, meta: EventMeta = EventMeta()
+    ) -> ConsentOutcome:
+        """Record a new recording consent (``ConsentChanged``; the same one again is a
+        duplicate). ``granted`` releases held chunks to the transcriber. ``denied`` refuses
+        audio from now on; when ``erased_chunks`` says audio was already stored, the caller
+        erases the meeting (the edge's erasure, reason ``DENIAL_ERASURE_REASON``)."""
+        return self._update(
+            command.meeting_id, lambda m: m.change_consent(command.consent, meta=meta)
+        )
+
+    # ------------------------------------------------------------------ erasure and retention
+    # The domain records the facts; destroying keys, blobs and read-model rows is the edge's
+    # (``ops/erasure.py``), which runs again on a repeat so an interrupted erasure completes.
+
+    def erase(
+        self, meeting_id: str, reason: str = "erasure_request", meta: EventMeta = EventMeta()
+    ) -> ErasureOutcome:
+        """Record ``Erased`` (once); every later command on the meeting is refused."""
+        command = EraseMeeting(meeting_id, reason)
+        return self._update(meeting_id, lambda m: m.erase(command, meta), allow_erased=True)
+
+    def record_retention(self, command: RecordRetention, meta: EventMeta = EventMeta()) -> bool:
+        """Record ``RetentionApplied`` for one scope; False when it was already."""
+        return self._update(
+            command.meeting_id, lambda m: m.record_retention(command, meta), allow_erased=True
+        )
+
     # ------------------------------------------------------------------ connector session
 
     def request_connector(
@@ -330,8 +381,8 @@ class Meetings(Application[UUID]):
             results: list[ChunkOutcome | DomainError] = []
             for chunk in chunks:
                 try:
-                    results.append(_chunk_command(chunk, meta)(meeting))
-                except MeetingFinishedError:
+                    results.append(_chunk_command(chunk, meta, self.unknown_consent)(meeting))
+                except (MeetingFinishedError, ConsentDeniedError):
                     raise
                 except DomainError as error:
                     results.append(error)
@@ -446,10 +497,15 @@ class Meetings(Application[UUID]):
         meeting_id: str,
         command: Callable[[Meeting], T],
         before_save: Callable[[Meeting, T], None] | None = None,
+        *,
+        allow_erased: bool = False,
     ) -> T:
-        """Load → command → save, retried on an optimistic-concurrency conflict."""
+        """Load → command → save, retried on an optimistic-concurrency conflict. An erased
+        meeting refuses the command (even a repeat) unless ``allow_erased``."""
         for attempt in range(MAX_CONFLICT_RETRIES):
             meeting = self.get(meeting_id)
+            if not allow_erased:
+                meeting.refuse_if_erased()
             outcome = command(meeting)
             if not meeting.pending_events:
                 return outcome  # idempotent repeat: nothing to save
@@ -464,7 +520,9 @@ class Meetings(Application[UUID]):
         raise ConcurrentUpdateError("too many concurrent updates", meeting_id=meeting_id)
 
 
-def _chunk_command(command: ReceiveChunk, meta: EventMeta) -> Callable[[Meeting], ChunkOutcome]:
+def _chunk_command(
+    command: ReceiveChunk, meta: EventMeta, unknown_consent: str
+) -> Callable[[Meeting], ChunkOutcome]:
     """The aggregate call for one chunk, with duration and hash computed once."""
     fmt = command.audio_format
     if fmt.codec == PCM:
@@ -484,6 +542,7 @@ def _chunk_command(command: ReceiveChunk, meta: EventMeta) -> Callable[[Meeting]
             duration_sec=duration,
             idempotency_key=command.idempotency_key,
             speaker_hint=command.speaker_hint,
+            unknown_consent=unknown_consent,
             meta=meta,
         )
 

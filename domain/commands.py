@@ -151,3 +151,32 @@ class EditSpeakers:
 
     meeting_id: str
     speakers: tuple[SpeakerEdit, ...]
+
+
+@dataclass(frozen=True)
+class EraseMeeting:
+    """Erase a meeting for good (``Erased``): why, in words that hold no personal data."""
+
+    meeting_id: str
+    reason: str = "erasure_request"
+
+
+RETENTION_SCOPES = ("audio", "raw_text")
+"""What a retention rule short of erasing the whole meeting can shred."""
+
+
+@dataclass(frozen=True)
+class RecordRetention:
+    """The retention worker shredded ``scope`` of a meeting after ``retention_days``."""
+
+    meeting_id: str
+    scope: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class ChangeConsent:
+    """Record a meeting's new recording consent (``unknown``, ``granted`` or ``denied``)."""
+
+    meeting_id: str
+    consent: str

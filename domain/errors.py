@@ -128,3 +128,16 @@ class TranscriptNotFinalError(DomainError):
     """Speakers can be named only once the meeting has its final transcript."""
 
     code = "transcript_not_final"
+
+
+class MeetingErasedError(DomainError):
+    """The meeting was erased (``Erased``): it takes no more commands and shows nothing."""
+
+    code = "meeting_erased"
+
+
+class ConsentDeniedError(DomainError):
+    """Audio (or the connector) for a meeting whose recording consent is denied: refused,
+    and nothing of it is stored."""
+
+    code = "consent_denied"

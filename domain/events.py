@@ -4,9 +4,10 @@ Stream: ``Started`` → ``ChunkReceived``* → (``Transcribed`` | ``ChunkRejecte
 ``Enhanced``* → ``Reported``* → ``Finished`` → final ``Transcribed``/``Enhanced``/``Reported``.
 A meeting started with language ``auto`` gets one ``LanguageDetected`` before the first
 transcription of speech; from then on its ``language`` is the detected one.
-``ProcessingFailed`` records a stage that gave up on an input. ``Connector*`` events record
-the platform connector's session for a live meeting (its rules in ``connector.py``); the
-audio it pulls arrives as ordinary ``ChunkReceived`` events.
+``ProcessingFailed`` records a stage that gave up on an input. ``ConsentChanged`` records
+a new recording consent (``consent.py``; a chunk stored while audio is held says ``held``).
+``Connector*`` events record the platform connector's session for a live meeting (its rules
+in ``connector.py``); the audio it pulls arrives as ordinary ``ChunkReceived`` events.
 
 The aggregate declares each of them as its own nested event class
 (``class Started(events.Started, Event): ...`` in ``meeting.py``), and those are the classes
@@ -71,11 +72,15 @@ class MeetingState(Protocol):
 
     status: str
     language: str
+    consent: str
+    held_seqs: set[int]
+    """Chunks stored under ``unknown`` consent with the ``hold`` policy, not yet released."""
     chunks: dict[int, ChunkRecord]
     idempotency_keys: dict[str, int]
     results: Results
     finished_version: int | None
     finish_reason: str | None
+    finished_at: datetime | None
     last_chunk_at: datetime | None
     connector: ConnectorSession | None
     event_kinds: dict[int, str]
@@ -84,6 +89,11 @@ class MeetingState(Protocol):
     """Every ``SpeakersEdited``: (version, edits), in version order."""
     deliveries: dict[str, DeliveryRecord]
     """The latest attempt of every delivery, by delivery id."""
+    erased_version: int | None
+    """The version of the ``Erased`` event; None while the meeting is not erased."""
+    erased_at: datetime | None
+    retention_applied: dict[str, int]
+    """Each retention scope applied (``RetentionApplied``), with the event's version."""
 
     def require_connector(self) -> ConnectorSession: ...
 
@@ -129,8 +139,13 @@ class ChunkReceived(MeetingEvent):
     channels: int
     duration_sec: float
     speaker_hint: str | None
+    held: bool = False
+    """Stored but not to be processed until consent is granted (``consent.py``); events
+    stored before the field existed read as False."""
 
     def apply(self, meeting: MeetingState) -> None:
+        if self.held:
+            meeting.held_seqs.add(self.seq)
         meeting.chunks[self.seq] = ChunkRecord(
             seq=self.seq,
             version=self.originator_version,
@@ -293,7 +308,22 @@ class Finished(MeetingEvent):
     def apply(self, meeting: MeetingState) -> None:
         meeting.finished_version = self.originator_version
         meeting.finish_reason = self.reason
+        meeting.finished_at = self.timestamp
         meeting.status = Status.FINALIZING
+
+
+class ConsentChanged(MeetingEvent):
+    """The meeting's recording consent changed (``PATCH /v1/meetings/{id}``). ``granted``
+    releases the held chunks (the transcriber processes them then); ``denied`` refuses
+    further audio and starts the erasure of what was stored."""
+
+    consent: str
+    previous: str
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.consent = self.consent
+        if self.consent == "granted":
+            meeting.held_seqs.clear()
 
 
 class SpeakersEdited(MeetingEvent):
@@ -428,3 +458,28 @@ class ConnectorFailed(ConnectorTrouble):
 
     def moved(self, session: ConnectorSession) -> ConnectorSession:
         return session.failed(self.stage, self.error_kind, self.message, self.timestamp)
+
+
+class Erased(MeetingEvent):
+    """The meeting was erased: its data keys destroyed, its audio and read-model rows
+    deleted (``ops/erasure.py``). It holds no personal data, only why (``reason``), who
+    (``actor``) and when (its timestamp). Nothing is recorded on the meeting after it."""
+
+    reason: str
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.erased_version = self.originator_version
+        meeting.erased_at = self.timestamp
+        # What the meeting said is gone with its keys; the state keeps none of it either.
+        meeting.results = Results()
+
+
+class RetentionApplied(MeetingEvent):
+    """A retention rule was applied: ``scope`` ``audio`` (the audio key destroyed and the
+    blobs deleted) or ``raw_text`` (the raw-text key destroyed), after ``retention_days``."""
+
+    scope: str
+    retention_days: int
+
+    def apply(self, meeting: MeetingState) -> None:
+        meeting.retention_applied[self.scope] = self.originator_version

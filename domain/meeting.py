@@ -27,15 +27,24 @@ from interview_analytics.domain.connector import (
     ConnectorTrouble,
     SessionState,
 )
+from interview_analytics.domain.consent import (
+    DENIED,
+    ConsentOutcome,
+    UnknownConsentPolicy,
+    holds_audio,
+    validate_consent,
+)
 from interview_analytics.domain.deliveries import DeliveryRecord, accepts, validate_attempt
 from interview_analytics.domain.enhance.turns import FALLBACK_SPEAKER
 from interview_analytics.domain.errors import (
     ChunkConflictError,
     ConnectorNeverJoinedError,
     ConnectorStateError,
+    ConsentDeniedError,
     IdempotencyKeyConflictError,
     InvalidCommandError,
     MeetingAlreadyExistsError,
+    MeetingErasedError,
     MeetingFinishedError,
     TranscriptNotFinalError,
     UnknownRoleError,
@@ -60,6 +69,7 @@ from interview_analytics.domain.results import (
     ChunkOutcome,
     ChunkRecord,
     Enhancement,
+    ErasureOutcome,
     FinishOutcome,
     Report,
     Results,
@@ -78,6 +88,7 @@ from interview_analytics.domain.speaker_roles import (
 from interview_analytics.domain.transcript import Segment, validate_segments
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+MAX_ERASE_REASON_LENGTH = 200
 
 
 class Meeting(Aggregate):
@@ -106,6 +117,9 @@ class Meeting(Aggregate):
     class ConnectorFailed(events.ConnectorFailed, Event): ...
     class DeliveryAttempted(events.DeliveryAttempted, Event): ...
     class SpeakersEdited(events.SpeakersEdited, Event): ...
+    class ConsentChanged(events.ConsentChanged, Event): ...
+    class Erased(events.Erased, Event): ...
+    class RetentionApplied(events.RetentionApplied, Event): ...
     # fmt: on
 
     # ------------------------------------------------------------------ creation
@@ -134,6 +148,9 @@ class Meeting(Aggregate):
         """What the start asked for (``auto`` included); ``language`` is what is spoken."""
         self.language = language
         self.consent = consent
+        """The consent now (``ConsentChanged`` changes it); ``start_consent`` is the start's."""
+        self.start_consent = consent
+        self.held_seqs: set[int] = set()
         self.context = context
         self.recipients = recipients
         self.tenant = tenant
@@ -144,11 +161,16 @@ class Meeting(Aggregate):
         self.results = Results()
         self.finished_version: int | None = None
         self.finish_reason: str | None = None
+        self.finished_at: datetime | None = None
+        """The ``Finished`` event's own time (the report page and e-mail show it)."""
         self.last_chunk_at: datetime | None = None
         """The newest ``ChunkReceived``'s event time (activity, for the idle rule)."""
         self.connector: ConnectorSession | None = None
         self.speaker_edits: list[tuple[int, tuple[SpeakerEdit, ...]]] = []
         self.deliveries: dict[str, DeliveryRecord] = {}
+        self.erased_version: int | None = None
+        self.erased_at: datetime | None = None
+        self.retention_applied: dict[str, int] = {}
 
     @classmethod
     def start(
@@ -171,6 +193,7 @@ class Meeting(Aggregate):
 
     def _record(self, event_class: type[MeetingEvent], meta: EventMeta, **fields: Any) -> None:
         """Trigger one event: the command's ``fields`` plus the meeting id and ``meta``."""
+        self.refuse_if_erased()
         self.trigger_event(event_class, meeting_id=self.meeting_id, **meta.event_fields(), **fields)
 
     # ------------------------------------------------------------------ start and chunks
@@ -194,6 +217,7 @@ class Meeting(Aggregate):
         """
         if tenant != self.tenant:
             raise MeetingAlreadyExistsError("meeting id is taken", meeting_id=self.meeting_id)
+        self.refuse_if_erased()
         if settings.normalised() != self.start_settings():
             raise MeetingAlreadyExistsError(
                 "meeting already exists with different settings",
@@ -206,7 +230,8 @@ class Meeting(Aggregate):
         return {
             "mode": self.mode,
             "language": self.requested_language,
-            "consent": self.consent,
+            # The start's own consent, so a repeated start still matches after a PATCH.
+            "consent": self.start_consent,
             "context": self.context,
             "recipients": self.recipients,
         }
@@ -221,8 +246,12 @@ class Meeting(Aggregate):
         duration_sec: float,
         idempotency_key: str | None = None,
         speaker_hint: str | None = None,
+        unknown_consent: str = UnknownConsentPolicy.PROCESS,
         meta: EventMeta = EventMeta(),
     ) -> ChunkOutcome:
+        """Accept one chunk; ``unknown_consent`` is the deployment's policy for a meeting
+        whose consent is unknown (``consent.py``): under ``hold`` the chunk is stored held."""
+        self.require_consent_not_denied()
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise InvalidCommandError("seq must be an integer >= 0", seq=seq)
         if idempotency_key is not None and not 0 < len(idempotency_key) <= (
@@ -234,6 +263,7 @@ class Meeting(Aggregate):
         if duration_sec <= 0:
             raise InvalidCommandError("duration_sec must be > 0", duration_sec=duration_sec)
 
+        self.refuse_if_erased()
         duplicate_of = self._duplicate_chunk(seq, sha256, idempotency_key)
         if duplicate_of is not None:
             # Checked before "finished" so that a client retrying an accepted chunk after
@@ -257,8 +287,53 @@ class Meeting(Aggregate):
             channels=audio_format.channels,
             duration_sec=duration_sec,
             speaker_hint=speaker_hint,
+            held=holds_audio(self.consent, unknown_consent),
         )
         return self._chunk_outcome(self.chunks[seq], duplicate=False)
+
+    def require_consent_not_denied(self) -> None:
+        """Refuse audio (and the connector) for a meeting whose consent is denied."""
+        if self.consent == DENIED:
+            raise ConsentDeniedError(
+                "recording consent is denied for this meeting; audio is refused",
+                meeting_id=self.meeting_id,
+            )
+
+    def change_consent(self, consent: str, *, meta: EventMeta = EventMeta()) -> ConsentOutcome:
+        """Record a new consent (``ConsentChanged``); the same consent again records nothing.
+        ``granted`` releases the held chunks; ``denied`` refuses audio from now on (the
+        application erases what was stored, see ``Meetings.change_consent``)."""
+        validate_consent(consent)
+        previous = self.consent
+        stored = len(self.chunks) if consent == DENIED else 0
+        if consent == previous:
+            return ConsentOutcome(
+                self.meeting_id, consent, previous, self.version, True, erased_chunks=stored
+            )
+        released = tuple(sorted(self.held_seqs)) if consent == "granted" else ()
+        self._record(self.ConsentChanged, meta, consent=consent, previous=previous)
+        if consent == DENIED and self.connector is not None:
+            # In the same save: the connector stops pulling audio it may no longer record.
+            self.begin_connector_leave(reason="consent_denied", meta=meta)
+        return ConsentOutcome(
+            self.meeting_id,
+            consent,
+            previous,
+            self.version,
+            duplicate=False,
+            released_seqs=released,
+            erased_chunks=stored,
+        )
+
+    @property
+    def audio_on_hold(self) -> frozenset[int]:
+        """Seqs of the chunks stored held and not released yet (none once granted)."""
+        return frozenset(self.held_seqs)
+
+    @property
+    def processing_refused(self) -> bool:
+        """Consent is denied: nothing of this meeting may be transcribed any more."""
+        return self.consent == DENIED
 
     def _duplicate_chunk(
         self, seq: int, sha256: str, idempotency_key: str | None
@@ -296,6 +371,7 @@ class Meeting(Aggregate):
         )
 
     def finish(self, *, reason: str = "client", meta: EventMeta = EventMeta()) -> FinishOutcome:
+        self.refuse_if_erased()
         if self.finished_version is not None:
             return FinishOutcome(self.meeting_id, self.status, self.finished_version, True)
         self._record(self.Finished, meta, reason=reason)
@@ -534,6 +610,7 @@ class Meeting(Aggregate):
         """Ask the connector to join; False (no event) when a session is already active."""
         if self.connector is not None and self.connector.active:
             return False
+        self.require_consent_not_denied()
         if self.is_finished:
             raise MeetingFinishedError(
                 "meeting is finished; the connector cannot join it", meeting_id=self.meeting_id
@@ -557,6 +634,7 @@ class Meeting(Aggregate):
         a worker that died (the caller judges it abandoned). Returns the attempt number."""
         allowed = JOINABLE_STATES | {SessionState.JOINING} if reclaim else JOINABLE_STATES
         session = self._require_connector_state("join", allowed)
+        self.require_consent_not_denied()
         attempt = session.attempts + 1
         self._record(self.ConnectorJoining, meta, provider=session.provider, attempt=attempt)
         return attempt
@@ -623,6 +701,54 @@ class Meeting(Aggregate):
         self._record(self.ConnectorLeft, meta, provider=session.provider)
         self.finish(reason=FinishReason.CONNECTOR_LEFT, meta=meta)
 
+    # ------------------------------------------------------------------ erasure and retention
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_version is not None
+
+    def refuse_if_erased(self) -> None:
+        """After ``Erased`` every command is refused: an erased meeting records nothing."""
+        if self.erased_version is not None:
+            raise MeetingErasedError("meeting was erased", meeting_id=self.meeting_id)
+
+    def erase(
+        self, command: commands.EraseMeeting, meta: EventMeta = EventMeta()
+    ) -> ErasureOutcome:
+        """Record ``Erased`` once; a repeat answers the first erasure (duplicate)."""
+        if self.erased_version is not None:
+            return ErasureOutcome(self.meeting_id, self.erased_version, self.blob_keys(), True)
+        reason = command.reason.strip()
+        if not 0 < len(reason) <= MAX_ERASE_REASON_LENGTH:
+            raise InvalidCommandError(
+                f"reason must be 1-{MAX_ERASE_REASON_LENGTH} characters", reason=reason
+            )
+        self._record(self.Erased, meta, reason=reason)
+        return ErasureOutcome(self.meeting_id, self.version, self.blob_keys(), False)
+
+    def record_retention(
+        self, command: commands.RecordRetention, meta: EventMeta = EventMeta()
+    ) -> bool:
+        """Record that a retention scope was shredded; False, changing nothing, when it was
+        already (or the meeting is erased, which shredded everything)."""
+        if command.scope not in commands.RETENTION_SCOPES:
+            raise InvalidCommandError(
+                "unknown retention scope", scope=command.scope, scopes=commands.RETENTION_SCOPES
+            )
+        if self.is_erased or command.scope in self.retention_applied:
+            return False
+        self._record(
+            self.RetentionApplied,
+            meta,
+            scope=command.scope,
+            retention_days=command.retention_days,
+        )
+        return True
+
+    def blob_keys(self) -> list[str]:
+        """The blob key of every chunk received, in seq order (what erasure deletes)."""
+        return [self.chunks[seq].blob_key for seq in sorted(self.chunks)]
+
     # ------------------------------------------------------------------ queries
 
     def event_kind(self, version: int) -> str | None:
@@ -664,9 +790,15 @@ class Meeting(Aggregate):
             "results": self.results,
             "finished_version": self.finished_version,
             "finish_reason": self.finish_reason,
+            "finished_at": self.finished_at,
             "last_chunk_at": self.last_chunk_at,
             "connector": self.connector,
             "event_kinds": dict(self.event_kinds),
             "deliveries": dict(self.deliveries),
             "speaker_edits": list(self.speaker_edits),
+            "held_seqs": set(self.held_seqs),
+            "current_consent": self.consent,
+            "erased_version": self.erased_version,
+            "erased_at": self.erased_at,
+            "retention_applied": dict(self.retention_applied),
         }

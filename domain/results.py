@@ -170,3 +170,14 @@ class SpeakersOutcome:
     duplicate: bool
     speakers: Mapping[str, Any]
     """label → ``SpeakerEdit``."""
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """What an erase recorded (or, for a repeat, the first erasure): the ``Erased``
+    version and the blob keys of the meeting's audio, for the edge to delete."""
+
+    meeting_id: str
+    version: int
+    blob_keys: list[str]
+    duplicate: bool

@@ -118,10 +118,11 @@ RECEIVE_CHUNK = Operation(
     CHUNK_ANSWER,
     description="Unknown meeting 404; finished 409 meeting_finished; bad base64 400 "
     "bad_base64; unusable audio 422 invalid_audio; too large 413; the same seq with other "
-    "bytes 409 chunk_conflict; a repeat answers the original with duplicate: true.",
+    "bytes 409 chunk_conflict; a repeat answers the original with duplicate: true. "
+    "Consent denied: 403 consent_denied, and nothing of the chunk is stored.",
     body=CHUNK,
     body_required=True,
-    errors=(400, 404, 409, 413, 422, 503),
+    errors=(400, 403, 404, 409, 413, 422, 503),
 )
 
 

@@ -6,7 +6,8 @@ name such as ``realm_access.roles`` reaches into objects) shares a role with
 ``service_allowed_roles``; otherwise a user. The subject is ``sub`` (else ``azp``, else
 ``client_id``). With ``tenant_claim`` set, a user token must carry that claim (403
 ``tenant_required`` otherwise) and the identity is confined to its tenant's meetings;
-services see every meeting.
+services see every meeting. Its scopes are the ``scope`` claim (space separated, RFC 8693)
+and the ``scp`` claim (a list, as Azure AD and Okta send it) together.
 
 Must not: look at a token whose signature has not been verified (``tokens`` does that).
 """
@@ -65,7 +66,8 @@ class ClaimRules:
                     "tenant_required",
                     f"the token has no {self.tenant_claim!r} claim naming its tenant",
                 )
-        return Identity(subject, "service" if is_service else "user", "jwt", tenant)
+        scopes = frozenset(_strings(claims.get("scope")) | _strings(claims.get("scp")))
+        return Identity(subject, "service" if is_service else "user", "jwt", tenant, scopes)
 
 
 def _claim_path(claims: Mapping[str, Any], path: str) -> Any:

@@ -3,7 +3,8 @@
 Each attempt the notifier made at delivering one of the meeting's notices (``report.ready``
 by e-mail to each recipient, webhooks …): which delivery, channel and target, the attempt
 number, its outcome (``delivered``, ``failed`` and when it is retried, ``gave_up``), the
-status code and error. Targets are shown as they are: they are the caller's own data.
+status code and error. Targets and errors are shown as they are to identities allowed to
+read personal data (``exposure``); anyone else gets e-mail addresses in them masked.
 Answered from the read model's ``deliveries`` table; access and tenants are those of the
 GET of the meeting: any identity, another tenant's meeting is 404.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from interview_analytics.http import exposure
 from interview_analytics.http.answers import BOOL, INT, STR, TIME, Answer, Prop
 from interview_analytics.http.operations import Call, Operation
 from interview_analytics.http.tenants import load_visible, require_visible
@@ -49,7 +51,8 @@ GET_DELIVERIES = Operation(
     DELIVERIES_ANSWER,
     description="Every attempt at delivering the meeting's notices (e-mail, webhooks), in "
     "the order they were made. 404 when the meeting does not exist (or belongs to another "
-    "tenant).",
+    "tenant). E-mail targets and errors are PII-masked unless the caller may read personal "
+    "data (a service identity or the pii:read scope).",
     errors=(404, 422, 503),
 )
 
@@ -64,5 +67,8 @@ async def get_deliveries(call: Call) -> Response:
         require_visible(call.identity, meeting_id, view.tenant)
     attempts = await call.deps.read(call.deps.reads.deliveries, meeting_id)
     return DELIVERIES_ANSWER.response(
-        meeting_id=meeting_id, deliveries=[DELIVERY_ATTEMPT.build(row) for row in attempts]
+        meeting_id=meeting_id,
+        deliveries=[
+            exposure.delivery(DELIVERY_ATTEMPT.build(row), call.identity) for row in attempts
+        ],
     )

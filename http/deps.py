@@ -29,6 +29,7 @@ from interview_analytics.http.ports import (
     ConnectorAdmin,
     LiveFeed,
     MeetingCommands,
+    MeetingErasure,
     MeetingReads,
     ReadinessChecks,
     ReportPages,
@@ -94,6 +95,8 @@ class ApiDependencies:
     """Webhook endpoints per tenant (``/v1/webhooks``); None = those routes answer 503."""
     report_pages: ReportPages | None = None
     """Renders ``…/report.html`` and ``…/report.md``; None = those routes answer 503."""
+    erasure: MeetingErasure | None = None
+    """Erases meetings (``DELETE /v1/meetings/{id}``); None = that route answers 503."""
 
     async def read(self, method: Callable[..., T], *args: Any) -> T:
         """``method(*args)`` of the read model, in a worker thread, under ``read_errors``."""

@@ -11,7 +11,7 @@ Must not: read the environment (``ops/`` builds the authenticator from settings)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 IdentityKind = Literal["user", "service"]
@@ -26,6 +26,9 @@ class Identity:
     """How it was authenticated: ``none``, ``api_key``, ``jwt`` or ``service_api_key``."""
     tenant: str | None = None
     """When set, a user identity only sees meetings started under the same tenant."""
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    """OAuth scopes of a token (JWT ``scope``/``scp``); ``pii:read`` lets a user identity
+    read personal data in clear (``exposure``)."""
 
     @property
     def is_service(self) -> bool:

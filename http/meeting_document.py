@@ -32,6 +32,7 @@ from interview_analytics.http.answers import (
 from interview_analytics.http.common import API_VERSION, STATUS
 
 READ_MODEL = "read_model"
+MAY_READ = "may read personal data (a service identity, or the pii:read scope)."
 WRITE_MODEL = "write_model"
 
 SEGMENT = Answer(
@@ -55,10 +56,16 @@ SEGMENT = Answer(
             maybe=True,
             required=False,
         ),
-        Prop("text", STR),
+        Prop("text", STR, "The recognised text; PII-masked unless the caller " + MAY_READ),
         Prop("enhanced_text", STR, required=False),
         Prop("confidence", NUM),
-        Prop("words", OBJ, many=True, required=False),
+        Prop(
+            "words",
+            OBJ,
+            "Recognised words with times; empty unless the caller " + MAY_READ,
+            many=True,
+            required=False,
+        ),
         Prop("final", BOOL, required=False),
         Prop("model", STR, required=False),
     ),
@@ -107,8 +114,10 @@ MEETING = Answer(
         Prop("api_version", STR),
         Prop("meeting_id", STR),
         Prop("status", STATUS),
-        Prop("raw_transcript", STR),
-        Prop("enhanced_transcript", STR),
+        Prop(
+            "raw_transcript", STR, "The recognised text; PII-masked unless the caller " + MAY_READ
+        ),
+        Prop("enhanced_transcript", STR, "Speaker turns, cleaned and PII-masked."),
         Prop("report", REPORT, maybe=True),
         *SETTINGS,
         Prop("version", INT),

@@ -1,4 +1,4 @@
-"""The meeting routes: start, get, list, finish (chunks are ``chunks``).
+"""The meeting routes: start, get, list, finish, erase (chunks are ``chunks``).
 
 Each route's request, answer and OpenAPI operation are declared here, beside its handler.
 Commands go to the write model (``deps.commands``), reads to the read model (``deps.read``,
@@ -15,20 +15,25 @@ in worker threads). The behaviours the contract marks **fix**:
 Tenants: a user identity with a tenant only sees (and finishes) meetings started under
 that tenant; any other meeting is 404 to it, exactly as if it did not exist (``tenants``).
 
+Erasure (``DELETE``): 204, and 204 again for a repeat; afterwards every route of the
+meeting answers 410 ``meeting_erased`` (its own tenant) or 404 (anyone else).
+
 Must not: talk to stores directly, or trust a field it has not validated.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from interview_analytics.domain.commands import StartMeeting
+from interview_analytics.domain.commands import ChangeConsent, StartMeeting
+from interview_analytics.domain.consent import DENIAL_ERASURE_REASON, DENIED, ConsentOutcome
 from interview_analytics.domain.lifecycle import CONSENTS, MODES
 from interview_analytics.domain.read_filters import MeetingFilter
-from interview_analytics.http import meeting_document
+from interview_analytics.http import exposure, meeting_document
 from interview_analytics.http.answers import BOOL, INT, NUM, STR, TIME, Answer, Prop
 from interview_analytics.http.cache import CachedMeeting, MeetingCache
 from interview_analytics.http.common import (
@@ -201,6 +206,70 @@ async def finish_meeting(call: Call) -> Response:
     return FINISH_ANSWER.response(outcome)
 
 
+# ---------------------------------------------------------------------- update (consent)
+
+UPDATE = Spec(
+    "UpdateMeetingRequest",
+    (
+        Field(
+            "consent",
+            "string",
+            "The candidate's recording consent from now on.",
+            required=True,
+            enum=CONSENTS,
+        ),
+    ),
+    "Change the recording consent; every change is a ConsentChanged event (the audit trail), "
+    "the same consent again records nothing (duplicate: true). granted: audio held under "
+    "CONSENT_UNKNOWN_POLICY=hold is released and transcribed. denied: further audio is "
+    "refused with 403 consent_denied; when audio was already stored the meeting is erased "
+    "(as DELETE does, reason consent_denied), and its routes answer 410 meeting_erased after.",
+)
+
+UPDATE_ANSWER = Answer(
+    "UpdateMeetingResponse",
+    (
+        Prop("api_version", STR, value=API_VERSION),
+        Prop("meeting_id", STR),
+        Prop("consent", STR),
+        Prop("previous_consent", STR, get=lambda outcome: outcome.previous),
+        Prop("version", INT),
+        Prop("duplicate", BOOL),
+        Prop("released_seqs", INT, many=True, get=lambda outcome: list(outcome.released_seqs)),
+        Prop("erased", BOOL, get=lambda outcome: outcome.erased_chunks > 0),
+    ),
+)
+
+UPDATE_MEETING = Operation(
+    "update_meeting",
+    "Change a meeting's consent",
+    "any",
+    "meetings",
+    UPDATE_ANSWER,
+    description=UPDATE.description,
+    body=UPDATE,
+    body_required=True,
+    errors=(400, 404, 410, 413, 422, 503),
+)
+
+
+async def update_meeting(call: Call) -> Response:
+    """Record a new consent; a denial after audio erases what was stored."""
+    meeting_id = call.meeting_id
+    values = await call.body()
+    await confine(call.deps.commands, call.identity, meeting_id)
+    command = ChangeConsent(meeting_id, values["consent"])
+    outcome: ConsentOutcome = await call.deps.commands.change_consent(command, call.meta)
+    if outcome.consent == DENIED and outcome.erased_chunks:
+        erasure = call.deps.erasure
+        if erasure is None:
+            raise DependencyUnavailableError("erasure", "erasure is not available here")
+        erased = await erasure.erase(meeting_id, reason=DENIAL_ERASURE_REASON, meta=call.meta)
+        cache: MeetingCache = call.request.app.state.meeting_cache
+        cache.saw(meeting_id, erased.version)
+    return UPDATE_ANSWER.response(outcome)
+
+
 # ---------------------------------------------------------------------- get
 
 GET_MEETING_QUERY = Spec(
@@ -230,9 +299,10 @@ GET_MEETING = Operation(
     "meetings",
     meeting_document.MEETING,
     description="404 only when the meeting does not exist (or belongs to another "
-    "tenant). With min_version the answer reflects at least that version.",
+    "tenant); 410 meeting_erased once it was erased. With min_version the answer reflects "
+    "at least that version. " + exposure.RULE,
     query=GET_MEETING_QUERY,
-    errors=(404, 422, 503),
+    errors=(404, 410, 422, 503),
 )
 
 
@@ -245,16 +315,22 @@ async def get_meeting(call: Call) -> Response:
     cached = cache.get(meeting_id, min_version)
     if cached is not None:
         require_visible(call.identity, meeting_id, cached.tenant)
-        return Response(cached.body, media_type="application/json")
+        if exposure.may_read_personal_data(call.identity):
+            return Response(cached.body, media_type="application/json")
+        return JSONResponse(exposure.meeting_document(json.loads(cached.body), call.identity))
     document = await _from_read_model(call.deps, meeting_id, min_version, query["wait_ms"])
     if document is None:
         meeting = await load_visible(call.deps.commands, call.identity, meeting_id)
-        return JSONResponse(meeting_document.from_write_model(meeting))
+        answer = meeting_document.from_write_model(meeting)
+        return JSONResponse(exposure.meeting_document(answer, call.identity))
     require_visible(call.identity, meeting_id, document.get("tenant"))
-    response = JSONResponse(meeting_document.from_read_model(document))
-    body = bytes(response.body)
+    # The cache keeps the whole document; what this caller may read is cut from it.
+    full = meeting_document.from_read_model(document)
+    body = bytes(JSONResponse(full).body)
     cache.put(meeting_id, CachedMeeting(int(document["version"]), document.get("tenant"), body))
-    return response
+    if exposure.may_read_personal_data(call.identity):
+        return Response(body, media_type="application/json")
+    return JSONResponse(exposure.meeting_document(full, call.identity))
 
 
 async def _from_read_model(
@@ -273,6 +349,53 @@ async def _from_read_model(
     if view is None or (min_version is not None and view.version < min_version):
         return None
     return view.to_dict()
+
+
+# ---------------------------------------------------------------------- erase
+
+ERASE_QUERY = Spec(
+    "EraseMeetingQuery",
+    (
+        Field(
+            "reason",
+            "string",
+            "Why it is erased (recorded on the Erased event; no personal data here).",
+            max_length=200,
+            default="erasure_request",
+        ),
+    ),
+)
+
+ERASE_MEETING = Operation(
+    "erase_meeting",
+    "Erase a meeting",
+    "any",
+    "meetings",
+    None,
+    description="204: the meeting's data keys are destroyed (its transcript, words, names "
+    "and audio unreadable everywhere they were stored), its audio blobs and read-model rows "
+    "deleted, and an Erased event (reason, who, when; nothing personal) recorded. A repeat "
+    "answers 204 again and completes an interrupted erasure. Afterwards every route of the "
+    "meeting answers 410 meeting_erased. 404 for an unknown meeting or another tenant's.",
+    query=ERASE_QUERY,
+    errors=(404, 422, 503),
+    status=204,
+)
+
+
+async def erase_meeting(call: Call) -> Response:
+    """Erase a meeting for good (idempotent)."""
+    meeting_id = call.meeting_id
+    erasure = call.deps.erasure
+    if erasure is None:
+        raise DependencyUnavailableError("erasure", "erasure is not available here")
+    meeting = await call.deps.commands.load(meeting_id)
+    require_visible(call.identity, meeting_id, meeting.tenant)
+    outcome = await erasure.erase(meeting_id, reason=call.query()["reason"], meta=call.meta)
+    # The cached answer must not outlive the meeting it shows.
+    cache: MeetingCache = call.request.app.state.meeting_cache
+    cache.saw(meeting_id, outcome.version)
+    return Response(status_code=204)
 
 
 # ---------------------------------------------------------------------- list

@@ -21,7 +21,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from interview_analytics.domain.commands import EditSpeakers, ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import (
+    ChangeConsent,
+    EditSpeakers,
+    ReceiveChunk,
+    StartMeeting,
+)
+from interview_analytics.domain.consent import ConsentOutcome
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.read_filters import (
@@ -32,6 +38,7 @@ from interview_analytics.domain.read_filters import (
 )
 from interview_analytics.domain.results import (
     ChunkOutcome,
+    ErasureOutcome,
     FinishOutcome,
     SpeakersOutcome,
     StartOutcome,
@@ -80,10 +87,23 @@ class MeetingCommands(Protocol):
         """Record a ``SpeakersEdited`` (nothing when it changes nothing)."""
         ...
 
+    async def change_consent(self, command: ChangeConsent, meta: EventMeta) -> ConsentOutcome:
+        """Record a ``ConsentChanged`` (nothing when the consent already is that); a denial
+        after audio was stored also erases what was stored."""
+        ...
+
     async def load(self, meeting_id: str) -> Meeting:
         """The meeting as the write model has it now (a copy; raises
         ``MeetingNotFoundError`` when there is none)."""
         ...
+
+
+class MeetingErasure(Protocol):
+    """Erasing a meeting for good (``ops/erasure.py``): ``Erased`` recorded, its data keys
+    destroyed, its audio and read-model rows deleted. Idempotent: a repeat answers the
+    first erasure and completes whatever an interrupted one left."""
+
+    async def erase(self, meeting_id: str, *, reason: str, meta: EventMeta) -> ErasureOutcome: ...
 
 
 class MeetingView(Protocol):

@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from interview_analytics.http import meeting_document
+from interview_analytics.http import exposure, meeting_document
 from interview_analytics.http.cache import MeetingCache
 from interview_analytics.http.errors import ApiError
 from interview_analytics.http.operations import Call, Operation
@@ -38,7 +38,8 @@ PAGE_HEADERS = {
 }
 DESCRIPTION = (
     "The meeting's report as a page to read and forward. 404 when the meeting does not "
-    "exist (or belongs to another tenant); 409 report_not_ready before the first report."
+    "exist (or belongs to another tenant); 409 report_not_ready before the first report. "
+    + exposure.RULE
 )
 
 REPORT_HTML = Operation(
@@ -84,7 +85,7 @@ async def _ready(call: Call) -> tuple[ReportPages, dict[str, Any]]:
     pages = call.deps.report_pages
     if pages is None:
         raise DependencyUnavailableError("report_pages", "report pages are not configured")
-    document = await _document(call)
+    document = exposure.meeting_document(await _document(call), call.identity)
     if not document.get("report"):
         raise ApiError(
             409,

@@ -44,6 +44,8 @@ def routes() -> list[BaseRoute]:
         post("/v1/meetings/start", meetings.start_meeting, meetings.START_MEETING),
         get("/v1/meetings", meetings.list_meetings, meetings.LIST_MEETINGS),
         get(MEETING, meetings.get_meeting, meetings.GET_MEETING),
+        delete(MEETING, meetings.erase_meeting, meetings.ERASE_MEETING),
+        patch(MEETING, meetings.update_meeting, meetings.UPDATE_MEETING),
         post(f"{MEETING}/chunks", chunks.receive_chunk, chunks.RECEIVE_CHUNK),
         post(f"{MEETING}/finish", meetings.finish_meeting, meetings.FINISH_MEETING),
         post(f"{MEETING}/speakers", speakers.edit_speakers, speakers.EDIT_SPEAKERS),
@@ -78,3 +80,7 @@ def post(path: str, handler: Handler, operation: Operation) -> ApiRoute:
 
 def delete(path: str, handler: Handler, operation: Operation) -> ApiRoute:
     return ApiRoute(path, handler, methods=["DELETE"], operation=operation)
+
+
+def patch(path: str, handler: Handler, operation: Operation) -> ApiRoute:
+    return ApiRoute(path, handler, methods=["PATCH"], operation=operation)

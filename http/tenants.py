@@ -42,9 +42,11 @@ def require_visible(identity: Identity, meeting_id: str, tenant: str | None) -> 
 
 
 async def load_visible(commands: MeetingCommands, identity: Identity, meeting_id: str) -> Meeting:
-    """The meeting from the write model, when the caller may see it (else 404)."""
+    """The meeting from the write model, when the caller may see it (else 404) and it is
+    not erased (else 410 ``meeting_erased``: an erased meeting shows nothing)."""
     meeting = await commands.load(meeting_id)
     require_visible(identity, meeting_id, meeting.tenant)
+    meeting.refuse_if_erased()
     return meeting
 
 

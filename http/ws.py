@@ -47,11 +47,11 @@ from interview_analytics.domain.errors import DomainError, InvalidAudioError
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.ids import validate_meeting_id
 from interview_analytics.domain.meeting import Meeting
-from interview_analytics.http import chunks, meetings
+from interview_analytics.http import chunks, exposure, meetings
 from interview_analytics.http.access import Access, authorize
 from interview_analytics.http.common import API_VERSION, MAX_SEQ, MEETING_ID
 from interview_analytics.http.deps import ApiDependencies, deps_of
-from interview_analytics.http.errors import ApiError, as_api_error
+from interview_analytics.http.errors import ApiError, as_api_error, domain_status
 from interview_analytics.http.fields import Field, Spec
 from interview_analytics.http.identity import AuthError, Identity
 from interview_analytics.http.live import SCHEMA_VERSION, Frame, LiveHub, Subscriber
@@ -272,7 +272,10 @@ class Session:
                 "bad_audio", error.message, {**error.details, "seq": seq, "reason_code": error.code}
             ) from None
         except DomainError as error:
-            raise FrameError(error.code, error.message, {**error.details, "seq": seq}) from None
+            # The status the REST route would answer (403 for consent_denied), so a client
+            # handles both the same way.
+            details = {**error.details, "seq": seq, "status": domain_status(error)}
+            raise FrameError(error.code, error.message, details) from None
         self.hub.subscribe(self.subscriber, command.meeting_id)
         ack = chunks.CHUNK_ANSWER.build(outcome)
         await self.send({"event_type": "chunk.ack", **ack, **echo})
@@ -327,7 +330,7 @@ class Session:
         with contextlib.suppress(*GONE):
             while True:
                 frame = await self.subscriber.queue.get()
-                await self.send(frame)
+                await self.send(exposure.meeting_document(frame, self.identity))
 
     async def send(self, frame: Frame) -> None:
         frame = {"schema_version": SCHEMA_VERSION, **frame}

@@ -35,20 +35,29 @@ from interview_analytics.http.deps import ApiDependencies, ApiLimits
 from interview_analytics.http.identity import Authenticator
 from interview_analytics.http.ports import Service
 from interview_analytics.ops.auth import build_audit_sinks, build_authenticator
+from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.connector import (
     ConnectorAdminAdapter,
     build_session_manager,
     connector_enabled,
 )
+from interview_analytics.ops.erasure import Eraser, MeetingErasureAdapter
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.meeting_commands import MeetingCommandsAdapter
 from interview_analytics.ops.projector import ProjectorService
 from interview_analytics.ops.read_errors import read_errors
 from interview_analytics.ops.readiness import readiness_checks
 from interview_analytics.ops.reconciler import Reconciler, reconciler_wanted
+from interview_analytics.ops.retention import apply_read_model_ttls
 from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.webhook_registry import WebhookRegistryAdapter
-from interview_analytics.ops.wiring import build_meetings, prepare_speech_model
+from interview_analytics.ops.wiring import (
+    build_data_keys,
+    build_meetings,
+    data_keys_of,
+    event_codec,
+    prepare_speech_model,
+)
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.report_page import ReportPageRenderer
 from interview_analytics.projections.store import ReadStore
@@ -86,7 +95,9 @@ def build_api_dependencies(
     queries = Queries(read_store)
     if connector is None and connector_enabled(settings):
         connector = build_session_manager(settings, meetings, queries, registry)
-    feed = KafkaLiveFeed(bootstrap_servers) if bootstrap_servers else None
+    feed = (
+        KafkaLiveFeed(bootstrap_servers, codec=event_codec(meetings)) if bootstrap_servers else None
+    )
     return ApiDependencies(
         commands=MeetingCommandsAdapter(meetings, committer),
         reads=queries,
@@ -104,6 +115,15 @@ def build_api_dependencies(
         auto_join_connector=settings.meeting_auto_join_on_start,
         webhooks=WebhookRegistryAdapter(meetings),
         report_pages=ReportPageRenderer(),
+        erasure=MeetingErasureAdapter(
+            Eraser(
+                meetings,
+                # The keys the meetings seal with: one instance forgets a destroyed key at once.
+                data_keys_of(meetings) or build_data_keys(settings),
+                FileBlobStore(settings.blob_dir),
+                read_store,
+            )
+        ),
     )
 
 
@@ -198,6 +218,7 @@ def run_api(
     read_store = ReadStore.connect(settings.resolved_clickhouse_url)
     try:
         read_store.migrate()
+        apply_read_model_ttls(read_store, settings)
         connector = None
         if connector_enabled(settings):
             connector = build_session_manager(settings, meetings, Queries(read_store), registry)

@@ -50,6 +50,7 @@ from interview_analytics.ops.metrics import serve_relay_metrics
 from interview_analytics.ops.notifier import run_notifier
 from interview_analytics.ops.projector import run_projector
 from interview_analytics.ops.reconciler import run_reconciler
+from interview_analytics.ops.retention import run_retention
 from interview_analytics.ops.settings import Settings, SettingsError, describe, load_dotenv
 from interview_analytics.ops.setup import DEFAULT_WAIT_SEC, cmd_setup
 from interview_analytics.ops.supervisor import run_stack
@@ -65,6 +66,7 @@ from interview_analytics.streams.contract.groups import (
     NOTIFIER,
     PROJECTOR,
     RECONCILER,
+    RETENTION,
     ROLES,
 )
 from interview_analytics.streams.delivery.notifier import DELIVER
@@ -131,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     show = events_commands.add_parser("show", help="a meeting's stream from the event store")
     show.add_argument("meeting_id")
     show.add_argument("--json", action="store_true", help="one JSON object per line")
+    show.add_argument(
+        "--decrypt",
+        action="store_true",
+        help="open the personal fields while the meeting's key exists (operators only); "
+        "by default they show as the stored ciphertext markers",
+    )
     show.set_defaults(handler=cmd_events_show)
     tail = events_commands.add_parser("tail", help="decode and print the meeting-events topic")
     tail.add_argument("--meeting", help="only this meeting id")
@@ -212,6 +220,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.role == LIFECYCLE:  # follows the event store: no broker needed
         run_lifecycle(settings)
         return 0
+    if args.role == RETENTION:  # follows the event store too
+        run_retention(settings)
+        return 0
     bootstrap = _bootstrap_or_explain(settings, "worker")
     if not bootstrap:
         return 2
@@ -272,7 +283,8 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def cmd_events_show(settings: Settings, args: argparse.Namespace) -> int:
-    meetings = build_meetings(settings)
+    # Personal fields are shown as stored (ciphertext markers) unless --decrypt.
+    meetings = build_meetings(settings, sealed_view=not args.decrypt)
     codec = EventCodec()
     for event in meetings.stream(args.meeting_id):
         event_type, record = codec.to_record(event)

@@ -24,6 +24,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.deliveries import GAVE_UP
 from interview_analytics.ops.notifier import build_notifier
 from interview_analytics.ops.settings import Settings
+from interview_analytics.ops.wiring import event_codec
 from interview_analytics.ops.workers import build_stage
 from interview_analytics.streams.contract.codec import EventCodec
 from interview_analytics.streams.contract.groups import ROLE_OF_STAGE
@@ -139,7 +140,7 @@ async def redrive(
                     build_stage(ROLE_OF_STAGE[letter.stage], settings, gateway),
                     gateway=gateway,
                     dead_letters=KafkaDeadLetterSink(producer),
-                    codec=EventCodec(),
+                    codec=event_codec(meetings),
                     max_attempts=settings.stage_max_attempts,
                     retry_backoff_sec=settings.stage_retry_backoff_sec,
                 )

@@ -24,7 +24,13 @@ from eventsourcing.persistence import PersistenceError
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.audio import PCM, AudioFormat
-from interview_analytics.domain.commands import EditSpeakers, ReceiveChunk, StartMeeting
+from interview_analytics.domain.commands import (
+    ChangeConsent,
+    EditSpeakers,
+    ReceiveChunk,
+    StartMeeting,
+)
+from interview_analytics.domain.consent import ConsentOutcome
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import (
@@ -72,6 +78,9 @@ class MeetingCommandsAdapter:
 
     async def edit_speakers(self, command: EditSpeakers, meta: EventMeta) -> SpeakersOutcome:
         return await self._call(lambda: self.meetings.edit_speakers(command, meta))
+
+    async def change_consent(self, command: ChangeConsent, meta: EventMeta) -> ConsentOutcome:
+        return await self._call(lambda: self.meetings.change_consent(command, meta))
 
     async def load(self, meeting_id: str) -> Meeting:
         return await self._call(self.meetings.get, meeting_id)

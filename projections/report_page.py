@@ -171,7 +171,7 @@ class ReportPage:
         return cls(
             meeting_id=meeting.meeting_id,
             started_at=meeting.created_on,
-            finished_at=None,
+            finished_at=meeting.finished_at,
             duration_sec=_duration(latest.report, meeting.audio_seconds(), segments),
             language=str(latest.report.get("language") or meeting.language or DEFAULT_LANGUAGE),
             report=latest.report,

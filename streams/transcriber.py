@@ -22,8 +22,14 @@ connector's platform identity); for stereo chunks without a hint, the louder cha
 each word (named after ``context.participants`` in order, else "S1"/"S2"); for a mono
 recording with neither, acoustic diarization of the whole recording on the final pass
 (``streams/diarization/``; drafts stay unattributed), its turns applied word by word
-(``domain/speakers.split_by_turns``). The final ``Transcribed`` records which of these
-produced the labels, a confidence and the speaker count.
+(``split_by_turns`` in ``domain/speakers.py``). The final ``Transcribed`` records which
+of these produced the labels, a confidence and the speaker count.
+
+Consent (``domain/consent.py``): a meeting whose consent is denied gets no transcription at
+all. A chunk stored held (``unknown`` consent under ``CONSENT_UNKNOWN_POLICY=hold``) gets no
+draft, and a finished meeting with held chunks no final pass, until a ``ConsentChanged`` to
+``granted``: handling that event, the chunks it released get their drafts (live meetings)
+and a finished meeting its final pass, each recorded against its own input event as usual.
 
 Must not: run the recogniser on the event loop (``SpeechRecognizer.transcribe_async`` uses
 its own threads) or record a result without its input version.
@@ -32,13 +38,16 @@ its own threads) or record a result without its input version.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from interview_analytics.domain.audio import BlobStore
 from interview_analytics.domain.commands import RecordLanguage, RecordTranscript, RejectChunk
+from interview_analytics.domain.consent import GRANTED
 from interview_analytics.domain.lifecycle import AUTO_LANGUAGE
 from interview_analytics.domain.meeting import Meeting
 from interview_analytics.domain.results import TRANSCRIBE, ChunkRecord
@@ -60,7 +69,7 @@ from interview_analytics.streams.audio import (
     decode,
 )
 from interview_analytics.streams.contract.codec import Envelope
-from interview_analytics.streams.contract.events import CHUNK_RECEIVED, FINISHED
+from interview_analytics.streams.contract.events import CHUNK_RECEIVED, CONSENT_CHANGED, FINISHED
 from interview_analytics.streams.diarization.result import Diarizer
 from interview_analytics.streams.pipeline import (
     DUPLICATE,
@@ -85,7 +94,7 @@ class TranscriberSettings:
 
 class Transcriber:
     name = TRANSCRIBE
-    handles = frozenset({CHUNK_RECEIVED, FINISHED})
+    handles = frozenset({CHUNK_RECEIVED, FINISHED, CONSENT_CHANGED})
 
     def __init__(
         self,
@@ -111,9 +120,42 @@ class Transcriber:
         meeting = await self.gateway.call(self.gateway.meetings.get, envelope.meeting_id)
         if (self.name, envelope.version) in meeting.results.done:
             return StageResult(DUPLICATE)
+        if meeting.processing_refused:
+            return StageResult(SKIPPED)  # consent denied: nothing of it is transcribed
+        if envelope.event_type == CONSENT_CHANGED:
+            return await self._release(meeting, envelope)
         if envelope.event_type == FINISHED:
+            if meeting.audio_on_hold:
+                return StageResult(SKIPPED)  # the final pass waits for consent (_release)
             return await self._final(meeting, envelope)
+        if int(envelope.fields["seq"]) in meeting.audio_on_hold:
+            return StageResult(SKIPPED)  # held until consent is granted (_release)
         return await self._draft(meeting, envelope)
+
+    # ------------------------------------------------------------------ consent granted
+
+    async def _release(self, meeting: Meeting, envelope: Envelope) -> StageResult:
+        """Consent granted: every chunk stored before it without a transcription gets its
+        draft, and a finished meeting without its final transcript gets the final pass."""
+        if envelope.fields["consent"] != GRANTED or meeting.audio_on_hold:
+            return StageResult(SKIPPED)
+        done, rejected = meeting.results.done, meeting.results.rejections
+        outcomes: list[str] = []
+        waiting = [
+            chunk
+            for chunk in sorted(meeting.chunks.values(), key=lambda c: c.seq)
+            if chunk.version < envelope.version
+            and (self.name, chunk.version) not in done
+            and chunk.seq not in rejected
+        ]
+        for chunk in waiting:
+            chunk_input = _input_of(envelope, CHUNK_RECEIVED, chunk.version, seq=chunk.seq)
+            outcomes.append((await self._draft(meeting, chunk_input)).outcome)
+        finished = meeting.finished_version
+        if finished is not None and (self.name, finished) not in done:
+            final_input = _input_of(envelope, FINISHED, finished)
+            outcomes.append((await self._final(meeting, final_input)).outcome)
+        return StageResult(RECORDED if RECORDED in outcomes else SKIPPED)
 
     # ------------------------------------------------------------------ drafts
 
@@ -334,6 +376,17 @@ class Transcriber:
     def _account(self, audio_sec: float, processing_sec: float) -> None:
         if self.on_recognition is not None:
             self.on_recognition(audio_sec, processing_sec)
+
+
+def _input_of(envelope: Envelope, event_type: str, version: int, **fields: Any) -> Envelope:
+    """The input event at ``version`` as a stage input; the metadata stays the handled
+    event's (``event_id``), so the results name it as their cause."""
+    return dataclasses.replace(
+        envelope,
+        event_type=event_type,
+        metadata={**envelope.metadata, "version": version},
+        fields=fields,
+    )
 
 
 def _silence(seconds: float) -> DecodedAudio:

@@ -38,11 +38,16 @@ from interview_analytics.http.ports import ReadinessChecks
 from interview_analytics.ops import event_store
 from interview_analytics.ops.blobs import FileBlobStore
 from interview_analytics.ops.connector import ConnectorAdminAdapter
+from interview_analytics.ops.data_keys import DataKeys
 from interview_analytics.ops.embedded import free_port
+from interview_analytics.ops.erasure import Eraser, MeetingErasureAdapter
 from interview_analytics.ops.group_commit import GroupCommitter
 from interview_analytics.ops.meeting_commands import MeetingCommandsAdapter
 from interview_analytics.ops.read_errors import read_errors
+from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.webhook_registry import WebhookRegistryAdapter
+from interview_analytics.ops.wiring import build_meetings, data_keys_of
+from interview_analytics.projections.folding import events_from
 from interview_analytics.projections.projector import ProjectionWriter, Projector
 from interview_analytics.projections.queries import Queries
 from interview_analytics.projections.replay import stored_events
@@ -54,12 +59,14 @@ USER = "user-token"
 SERVICE = "service-token"
 TENANT_A = "tenant-a-token"
 TENANT_B = "tenant-b-token"
+PII_READER = "pii-reader-token"
 
 IDENTITIES = {
     USER: Identity("alice", "user", "jwt"),
     SERVICE: Identity("pipeline", "service", "jwt"),
     TENANT_A: Identity("ann", "user", "jwt", tenant="a"),
     TENANT_B: Identity("bob", "user", "jwt", tenant="b"),
+    PII_READER: Identity("petra", "user", "jwt", scopes=frozenset({"pii:read"})),
 }
 
 TEST_LIMITS = ApiLimits(
@@ -117,14 +124,26 @@ class ApiHarness:
         live_bootstrap_servers: str | None = None,
         no_auth: bool = False,
         unconfigured_connector: bool = False,
+        sealed: bool = False,
+        event_store_url: str | None = None,
     ) -> None:
-        url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+        url = event_store_url or f"sqlite:///{tmp_path / 'events.sqlite3'}"
         event_store.prepare(url)
-        self.meetings = Meetings(
-            env=event_store.eventsourcing_env(url), blobs=FileBlobStore(tmp_path / "blobs")
-        )
+        self.blob_dir = tmp_path / "blobs"
+        self.settings = Settings.from_env({"DATA_DIR": str(tmp_path), "EVENT_STORE_URL": url})
+        if sealed:  # crypto-shredding on, exactly as ops/wiring builds the write side
+            self.meetings = build_meetings(self.settings)
+            keys = data_keys_of(self.meetings)
+            assert keys is not None
+            self.data_keys = keys
+        else:
+            self.meetings = Meetings(
+                env=event_store.eventsourcing_env(url), blobs=FileBlobStore(self.blob_dir)
+            )
+            self.data_keys = DataKeys(url, b"k" * 32)
         self.committer = GroupCommitter(self.meetings)
         self.store = store
+        self.eraser = Eraser(self.meetings, self.data_keys, FileBlobStore(self.blob_dir), store)
         self.audit = RecordingAuditSink()
         self.registry = CollectorRegistry()
         connector = None
@@ -148,9 +167,11 @@ class ApiHarness:
             connector=connector,
             webhooks=WebhookRegistryAdapter(self.meetings),
             report_pages=ReportPageRenderer(),
+            erasure=MeetingErasureAdapter(self.eraser),
         )
         self.app: Starlette = create_app(self.deps)
-        self._projector = Projector()
+        # As the projector process: gaps and reprojections load from the event store.
+        self._projector = Projector(load=events_from(self.meetings))
         self._writer = ProjectionWriter(store)
         self._position = 0
 

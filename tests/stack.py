@@ -16,7 +16,11 @@ from pathlib import Path
 
 from interview_analytics.domain.application import LanguagePolicy, Meetings
 from interview_analytics.ops.blobs import FileBlobStore
+from interview_analytics.ops.data_keys import DataKeys, load_master_key
 from interview_analytics.ops.event_store import eventsourcing_env
+from interview_analytics.ops.field_cipher import FieldCipher
+from interview_analytics.ops.sealing_mapper import SealingMapper
+from interview_analytics.ops.settings import Settings
 
 IA = str(Path(sys.executable).with_name("ia"))
 ROLES = ("relay", "transcriber", "enhancer", "reporter")
@@ -29,10 +33,16 @@ def sqlite_meetings(directory: Path, languages: LanguagePolicy = ENGLISH_ONLY) -
     """The write model on ``directory``'s SQLite file and blob folder, as ``ia`` lays them
     out; English only unless told otherwise."""
     directory.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{directory / 'events.sqlite3'}"
+    # The processes' data keys (same store, same <DATA_DIR>/keys/master.key): the test
+    # reads and writes personal fields sealed, as they do.
+    keys = DataKeys(url, load_master_key(Settings.from_env({"DATA_DIR": str(directory)})))
+    cipher = FieldCipher(keys)
     return Meetings(
-        env=eventsourcing_env(f"sqlite:///{directory / 'events.sqlite3'}"),
-        blobs=FileBlobStore(directory / "blobs"),
+        env=eventsourcing_env(url),
+        blobs=FileBlobStore(directory / "blobs", keys),
         languages=languages,
+        wrap_mapper=lambda mapper: SealingMapper(mapper, cipher),
     )
 
 

@@ -64,6 +64,7 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
         "channels": st.integers(1, 2),
         "duration_sec": seconds,
         "speaker_hint": optional_texts,
+        "held": st.booleans(),
     },
     Meeting.ChunkRejected: {
         "seq": small_ints,
@@ -141,6 +142,15 @@ _FIELDS: dict[type[Meeting.Event], dict[str, st.SearchStrategy[Any]]] = {
             ),
             max_size=3,
         )
+    },
+    Meeting.ConsentChanged: {
+        "consent": st.sampled_from(["unknown", "granted", "denied"]),
+        "previous": st.sampled_from(["unknown", "granted", "denied"]),
+    },
+    Meeting.Erased: {"reason": texts},
+    Meeting.RetentionApplied: {
+        "scope": st.sampled_from(["audio", "raw_text"]),
+        "retention_days": small_ints,
     },
 }
 

@@ -65,6 +65,11 @@ COMPOSE_OVERRIDES: dict[str, Override] = {
         "the clickhouse service; its password is CLICKHOUSE_PASSWORD below",
     ),
     "KAFKA_BOOTSTRAP_SERVERS": Override("kafka:9092", "the kafka service (KRaft)"),
+    "DATA_MASTER_KEY": Override(
+        f"{CHANGE_ME}-openssl-rand-base64-32",
+        "SECRET: replace with `openssl rand -base64 32` (start refuses this placeholder); "
+        "keep it safe: without it no meeting's personal data can be read",
+    ),
     "KAFKA_ENABLE_IDEMPOTENCE": Override("true", "Apache Kafka supports idempotent producers"),
 }
 

@@ -39,6 +39,7 @@ from interview_analytics.domain.connector import (
 )
 from interview_analytics.domain.errors import (
     ConnectorStateError,
+    ConsentDeniedError,
     DomainError,
     MeetingFinishedError,
 )
@@ -353,6 +354,10 @@ class SessionManager:
             )
         except MeetingFinishedError:
             await self.leave(meeting_id, reason="meeting_finished")
+            return 0
+        except ConsentDeniedError:
+            # Denied after this pull began: nothing of it is stored, and no more is pulled.
+            await self.leave(meeting_id, reason="consent_denied")
             return 0
         except ConnectorStateError:
             return 0  # it changed state meanwhile (left, reconnecting): the next pass sees it

@@ -25,9 +25,11 @@ Must not: raise a flag below its limit or without a quote to cite.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from interview_analytics.domain.enhance.pii import mask_pii
 from interview_analytics.domain.languages import or_fallback
 from interview_analytics.domain.report.metrics import (
     Gap,
@@ -37,7 +39,8 @@ from interview_analytics.domain.report.metrics import (
     monologues,
     sorted_segments,
 )
-from interview_analytics.domain.report.model import Quote, Turn, quote, seconds
+from interview_analytics.domain.report.model import Quote, Turn, seconds
+from interview_analytics.domain.report.model import quote as unmasked_quote
 from interview_analytics.domain.report.phrases import Topic
 from interview_analytics.domain.report.roles import Candidate
 from interview_analytics.domain.report.rubric import Assessment
@@ -170,7 +173,7 @@ def _monologue(facts: Facts) -> list[Finding]:
             speaker=run.speaker,
             start_sec=seconds(run.start_sec),
             end_sec=seconds(run.end_sec),
-            quote=excerpt(" ".join(turn.text for turn in run.turns)),
+            quote=excerpt(_masked(" ".join(turn.text for turn in run.turns))),
         )
         for run in ranked
     )
@@ -210,7 +213,7 @@ def _segment_quote(facts: Facts, segment: Segment) -> Quote:
         "speaker": speaker,
         "start_sec": seconds(segment["start_sec"]),
         "end_sec": seconds(segment["end_sec"]),
-        "quote": excerpt(text),
+        "quote": excerpt(_masked(text)),
     }
 
 
@@ -363,3 +366,25 @@ def _topic_point(facts: Facts) -> list[Finding]:
         return []
     text = say(facts.language, "bullet_topics", topics=listing([t.label for t in chosen]))
     return [Finding("topics", text, tuple(evidence))]
+
+
+def quote(turn: Turn, span: tuple[int, int] | None = None, *, raw: bool = False) -> Quote:
+    """``model.quote`` of the turn with personal data masked (``enhance.pii``) before the
+    excerpt is cut, so the report itself holds no e-mail, phone or document number, nor a
+    piece of one left at a cut; ``span`` is found again in the masked text."""
+    shown = _shown(turn)
+    if span is not None:
+        source, target = (turn.raw_text, shown.raw_text) if raw else (turn.text, shown.text)
+        piece = source[span[0] : span[1]]
+        at = target.find(piece, max(0, span[0] - max(0, len(source) - len(target))))
+        at = at if at >= 0 else target.find(piece)
+        span = (at, at + len(piece)) if at >= 0 and piece else None
+    return unmasked_quote(shown, span, raw=raw)
+
+
+def _masked(text: str) -> str:
+    return mask_pii(text).text
+
+
+def _shown(turn: Turn) -> Turn:
+    return dataclasses.replace(turn, text=_masked(turn.text), raw_text=_masked(turn.raw_text))

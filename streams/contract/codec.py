@@ -13,7 +13,7 @@ record downstream consumers can read field by field). The typed view is written 
 value fits its type and is null otherwise (a report of an older or hand-made shape);
 decoding rebuilds the attribute from the JSON twin, which is exact.
 
-Must not: talk to a broker; its only state is the schemas it was given.
+Must not: talk to a broker; its only state is the schemas (and decryptor) it was given.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,10 @@ MEETING_ID_HEADER = "meeting_id"
 VERSION_HEADER = "version"
 NOTIFICATION_ID_HEADER = "notification_id"
 CONTENT_TYPE_HEADER = "content-type"
+
+Decryptor = Callable[[str, str, dict[str, Any]], dict[str, Any]]
+"""(event type, meeting id, the event's attributes) → the attributes with personal fields
+opened."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,12 @@ class EventCodec:
         self,
         schemas: Mapping[str, Schema] | None = None,
         history: Iterable[Schema] | None = None,
+        *,
+        decryptor: Decryptor | None = None,
     ) -> None:
+        # Personal fields travel as ciphertext markers; our own consumers open them with
+        # the meetings' data keys (``ops/field_cipher.py``), anyone else sees the markers.
+        self.decryptor = decryptor
         self.schemas = dict(schemas if schemas is not None else load_schemas())
         if history is None:
             history = load_schema_history() if schemas is None else ()
@@ -194,7 +203,32 @@ class EventCodec:
         record = fastavro.schemaless_reader(io.BytesIO(value[10:]), writer.parsed, reader)
         assert isinstance(record, dict)
         metadata = record.pop("metadata")
+        if self.decryptor is not None:
+            record = self._opened(current.full_name, str(metadata["meeting_id"]), record)
         return Envelope(current.full_name, metadata, record)
+
+    def _opened(self, event_type: str, meeting_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with its sealed personal fields opened: the decryptor works on domain
+        attributes, so JSON twins are read and written back around it."""
+        assert self.decryptor is not None
+        attributes: dict[str, Any] = {}
+        for name, value in record.items():
+            if name.endswith(JSON_SUFFIX):
+                attributes[name.removesuffix(JSON_SUFFIX)] = json.loads(value)
+            elif name + JSON_SUFFIX not in record:
+                attributes[name] = value
+        opened = self.decryptor(event_type, meeting_id, attributes)
+        result = dict(record)
+        for name, value in opened.items():
+            if value is attributes[name]:
+                continue
+            if name + JSON_SUFFIX in record:
+                result[name + JSON_SUFFIX] = json.dumps(value, sort_keys=True, ensure_ascii=False)
+                if name in record:  # the typed view, null while the value was sealed
+                    result[name] = value if isinstance(value, dict) and value else None
+            else:
+                result[name] = value
+        return result
 
     def event(self, envelope: Envelope) -> Meeting.Event:
         """The domain event a decoded message carries."""

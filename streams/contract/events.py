@@ -46,6 +46,9 @@ MEETING_EVENT_CLASSES: dict[str, type[Meeting.Event]] = {
         Meeting.ConnectorFailed,
         Meeting.DeliveryAttempted,
         Meeting.SpeakersEdited,
+        Meeting.ConsentChanged,
+        Meeting.Erased,
+        Meeting.RetentionApplied,
     )
 }
 """Every event class that travels, by event type."""
@@ -69,6 +72,9 @@ CONNECTOR_LEFT = event_type_of(Meeting.ConnectorLeft)
 CONNECTOR_FAILED = event_type_of(Meeting.ConnectorFailed)
 DELIVERY_ATTEMPTED = event_type_of(Meeting.DeliveryAttempted)
 SPEAKERS_EDITED = event_type_of(Meeting.SpeakersEdited)
+CONSENT_CHANGED = event_type_of(Meeting.ConsentChanged)
+ERASED = event_type_of(Meeting.Erased)
+RETENTION_APPLIED = event_type_of(Meeting.RetentionApplied)
 
 STAGE_RESULTS: dict[str, tuple[str, ...]] = {
     TRANSCRIBE: (TRANSCRIBED, CHUNK_REJECTED),

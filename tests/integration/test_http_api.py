@@ -604,7 +604,7 @@ class TestErrorsMetricsReadiness:
         [
             ("GET", "/nowhere", 404, "not_found"),
             ("GET", "/v1/meetings/x/chunks", 405, "method_not_allowed"),
-            ("DELETE", "/v1/meetings/start", 405, "method_not_allowed"),
+            ("DELETE", "/v1/meetings", 405, "method_not_allowed"),
             ("POST", "/health", 405, "method_not_allowed"),
         ],
     )

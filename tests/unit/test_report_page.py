@@ -290,6 +290,8 @@ def test_the_page_of_a_meeting_aggregate_matches_its_report(memory_meetings: Mee
     assert page.meeting_id == meeting_id
     assert page.language == "ru"
     assert page.started_at == meeting.created_on
+    assert page.finished_at is not None
+    assert page.finished_at >= meeting.created_on
     assert page.duration_sec == report["analytics"]["duration_sec"]
     assert [(s.start, s.end, s.speaker) for s in page.segments] == [
         (t["start_sec"], t["end_sec"], t["speaker"]) for t in RUSSIAN

@@ -37,6 +37,7 @@ def test_production_refuses_the_embedded_defaults() -> None:
     assert "KAFKA_BOOTSTRAP_SERVERS" in str(error.value)
     assert "EVENT_STORE_URL" in str(error.value)
     assert "AUTH_MODE" in str(error.value)
+    assert "DATA_MASTER_KEY" in str(error.value)
     settings = Settings.from_env(
         {
             "APP_ENV": "prod",
@@ -44,6 +45,7 @@ def test_production_refuses_the_embedded_defaults() -> None:
             "EVENT_STORE_URL": "postgresql://ia@db/ia",
             "AUTH_MODE": "api_key",
             "SERVICE_API_KEYS": "a-service-key-of-some-length",
+            "DATA_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         }
     )
     assert settings.is_production
