@@ -6,13 +6,13 @@ answered as recorded only to an identity allowed to read personal data
 (:func:`may_read_personal_data`): a service identity, a token carrying the ``pii:read``
 scope (JWT ``scope``/``scp``), or the anonymous caller of ``AUTH_MODE=none`` (local
 development, where the guards let everything through and production refuses it).
-Everyone else gets the same documents with every transcript text PII-masked (``domain/enhance/pii.py``: e-mails, phones, cards, document numbers and
-dates of birth become ``[EMAIL]``, ``[PHONE]`` …) and no words, whose timings would spell
-out what the mask hides. Enhanced text and report quotes are masked when they are made
-(``PII_MASKING``, ``domain/report/findings.py``); they are masked here again, which changes
-nothing then (masking masked text is a no-op) and keeps them masked when ``PII_MASKING`` is
-off or a report predates masked quotes. A delivery's e-mail target and error are masked the
-same way.
+Everyone else gets the same documents with every transcript text PII-masked
+(``domain/enhance/pii.py``: e-mails, phones, cards, document numbers and dates of birth
+become ``[EMAIL]``, ``[PHONE]`` …) and no words, whose timings would spell out what the mask
+hides. Enhanced text and report quotes are masked when they are made (``PII_MASKING``,
+``domain/report/findings.py``); they are masked here again, which changes nothing then
+(masking masked text is a no-op) and keeps them masked when ``PII_MASKING`` is off or a
+report predates masked quotes. A delivery's e-mail target and error are masked the same way.
 
 Must not: change a document for an identity allowed to read personal data, change anything
 but the strings under the transcript-text keys and words, or do I/O.
