@@ -263,6 +263,11 @@ class Route:
     method: str
     template: str
     admin: bool = False
+    ok: int = 200
+    """The answer of an allowed caller: a success, or the route's own refusal of a request
+    that got past authentication (a report not ready yet, an unknown webhook)."""
+    ok_code: str | None = None
+    body: dict[str, Any] | None = None
 
     @property
     def meeting_route(self) -> bool:
@@ -275,6 +280,26 @@ ROUTES = (
     Route("POST", "/v1/meetings/{meeting_id}/chunks"),
     Route("POST", "/v1/meetings/{meeting_id}/finish"),
     Route("GET", "/v1/meetings"),
+    Route("PATCH", "/v1/meetings/{meeting_id}", body={"consent": "granted"}),
+    Route("DELETE", "/v1/meetings/{meeting_id}", ok=204),  # idempotent: every allowed call 204
+    Route("GET", "/v1/meetings/{meeting_id}/deliveries"),
+    Route("GET", "/v1/meetings/{meeting_id}/report.html", ok=409, ok_code="report_not_ready"),
+    Route("GET", "/v1/meetings/{meeting_id}/report.md", ok=409, ok_code="report_not_ready"),
+    Route(
+        "POST",
+        "/v1/meetings/{meeting_id}/speakers",
+        ok=409,
+        ok_code="transcript_not_final",
+        body={"speakers": [{"label": "S1", "name": "Anna", "role": "interviewer"}]},
+    ),
+    Route(
+        "POST",
+        "/v1/webhooks",
+        ok=201,
+        body={"url": "https://hooks.example.com/ia", "events": ["report.ready"]},
+    ),
+    Route("GET", "/v1/webhooks"),
+    Route("DELETE", "/v1/webhooks/{webhook_id}", ok=404, ok_code="webhook_not_found"),
     Route("GET", "/v1/admin/queues/health", admin=True),
     Route("GET", "/v1/admin/security/audit", admin=True),
     Route("GET", "/v1/admin/dead-letters", admin=True),
@@ -293,18 +318,18 @@ def expected_status(route: Route, credential: str) -> int:
     if credential in ("none", "user_key", *BAD_TOKEN_CODES):
         return 401  # user keys are not accepted in jwt mode, only service keys
     if credential in ("service_key", "service_jwt"):
-        return 200
+        return route.ok
     if route.admin:
         return 403  # a user on a service route
     if credential == "other_tenant" and route.meeting_route:
         return 404  # another tenant's meeting looks like no meeting (docs/security.md)
-    return 200
+    return route.ok
 
 
 def expected_code(route: Route, credential: str) -> str | None:
     status = expected_status(route, credential)
-    if status == 200:
-        return None
+    if status == route.ok:
+        return route.ok_code
     if credential == "none":
         return "missing_credentials"
     if credential == "user_key":
@@ -336,28 +361,38 @@ def test_every_authenticated_route_of_the_contract_is_in_the_matrix() -> None:
 
 
 @pytest.fixture(scope="module")
-def matrix(stack: Running, http: httpx.Client) -> dict[tuple[str, str], Cell]:
+def matrix(stack: Running, http: httpx.Client) -> dict[tuple[str, str, str], Cell]:
     """Every (route, credential) request, sent once; each test cell checks one answer."""
     tokens = stack.tokens()
     owner = bearer(stack, "user_jwt")
     open_meeting = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
     to_finish = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
     live = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
+    to_erase = http.post("/v1/meetings/start", json={"language": "en"}, headers=owner)
     assert open_meeting.status_code == to_finish.status_code == live.status_code == 200
+    assert to_erase.status_code == 200
     meetings = {
+        **{r.template: open_meeting.json()["meeting_id"] for r in ROUTES if r.meeting_route},
         "/v1/meetings/{meeting_id}": open_meeting.json()["meeting_id"],
         "/v1/meetings/{meeting_id}/chunks": open_meeting.json()["meeting_id"],
         "/v1/meetings/{meeting_id}/finish": to_finish.json()["meeting_id"],
         **{r.template: live.json()["meeting_id"] for r in ROUTES if CONNECTOR in r.template},
     }
-    cells: dict[tuple[str, str], Cell] = {}
+    erase_route = next(r for r in ROUTES if r.method == "DELETE" and r.meeting_route)
+    cells: dict[tuple[str, str, str], Cell] = {}
     for route in ROUTES:
-        path = route.template.replace("{meeting_id}", meetings.get(route.template, ""))
+        meeting_id = meetings.get(route.template, "")
+        if route is erase_route:
+            meeting_id = to_erase.json()["meeting_id"]
+        path = route.template.replace("{meeting_id}", meeting_id)
+        path = path.replace("{webhook_id}", "whk_" + "0" * 32)  # nobody's: 404 once allowed
         for seq, credential in enumerate(CREDENTIALS):
             request_id = f"bb-{uuid.uuid4().hex[:16]}"
             body: dict[str, Any] | None = None
             if route.template.endswith("/chunks"):
                 body = {"seq": seq, "content_b64": pcm_b64()}
+            elif route.body is not None:
+                body = route.body
             elif route.method == "POST":
                 body = {}
             response = http.request(
@@ -366,19 +401,26 @@ def matrix(stack: Running, http: httpx.Client) -> dict[tuple[str, str], Cell]:
                 json=body,
                 headers={**headers_for(credential, tokens), "X-Request-ID": request_id},
             )
-            cells[(route.template, credential)] = Cell(route, credential, request_id, response)
+            cells[(route.method, route.template, credential)] = Cell(
+                route, credential, request_id, response
+            )
     return cells
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
-def test_auth_matrix(matrix: dict[tuple[str, str], Cell], route: Route, credential: str) -> None:
-    cell = matrix[(route.template, credential)]
+def test_auth_matrix(
+    matrix: dict[tuple[str, str, str], Cell], route: Route, credential: str
+) -> None:
+    cell = matrix[(route.method, route.template, credential)]
     response = cell.response
     status = expected_status(route, credential)
     assert response.status_code == status, response.text
     assert response.headers.get("X-Request-ID") == cell.request_id
-    if status == 200:
+    if status == 204:
+        assert not response.content
+        return
+    if status in (200, 201) and route.ok_code is None:
         assert isinstance(response.json(), dict)
         return
     detail = response.json()["detail"]
@@ -396,7 +438,7 @@ def test_auth_matrix(matrix: dict[tuple[str, str], Cell], route: Route, credenti
 
 
 def test_every_matrix_request_has_its_audit_record(
-    matrix: dict[tuple[str, str], Cell], http: httpx.Client
+    matrix: dict[tuple[str, str, str], Cell], http: httpx.Client
 ) -> None:
     """The decision went API → security-audit topic → ClickHouse; poll until it is there."""
     admin = {"X-API-Key": SERVICE_KEY}
