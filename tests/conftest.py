@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ from tests.speech import Interview, espeak_available, make_interview
 
 POSTGRES_TEST_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Put the root logger back as it was after each test.
+
+    A test that runs the CLI in-process gets ``ops.logging.configure``'s handler, which writes
+    to the ``sys.stderr`` of that moment: pytest's capture of that test, closed afterwards.
+    Left installed, every later log record fails ("I/O operation on closed file") and the
+    error report lands in the next test's captured stderr.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -141,7 +141,14 @@ class ConnectorMachine(RuleBasedStateMachine):
 
     @rule()
     def left(self) -> None:
+        finished_before = self.meeting.finished_version
         self._apply("left", self.meeting.connector_left)
+        if self.state == "left":
+            # The connector leaving ends the meeting too (reason connector_left), once.
+            assert self.meeting.is_finished
+            if finished_before is None:
+                assert self.meeting.finish_reason == "connector_left"
+            self.finished = True
 
     @rule()
     def finish_meeting(self) -> None:
