@@ -474,6 +474,16 @@ class Meetings(Application[UUID]):
             raise MeetingNotFoundError("meeting not found", meeting_id=meeting_id)
         return meeting
 
+    def event_at(self, meeting_id: str, version: int) -> DomainEventProtocol[UUID]:
+        """The meeting's stored event at ``version`` (one read, not the whole stream)."""
+        validate_meeting_id(meeting_id)
+        found = list(self.events.get(meeting_aggregate_id(meeting_id), gt=version - 1, lte=version))
+        if not found:
+            raise MeetingNotFoundError(
+                "meeting has no such event", meeting_id=meeting_id, version=version
+            )
+        return found[0]
+
     def stream(self, meeting_id: str) -> list[DomainEventProtocol[UUID]]:
         """The meeting's stored events, in version order (the audit trail of one meeting)."""
         validate_meeting_id(meeting_id)

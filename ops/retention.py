@@ -49,6 +49,7 @@ from interview_analytics.ops.settings import Settings
 from interview_analytics.ops.wiring import build_data_keys, build_meetings
 from interview_analytics.projections.store import ReadStore
 from interview_analytics.streams.contract.groups import RETENTION, RETENTION_ACTOR
+from interview_analytics.streams.followed_log import followed_events
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,18 +129,12 @@ class RetentionWorker:
 
     def catch_up(self) -> int:
         """Read the followed events stored after the position; how many were read."""
-        meetings = self.eraser.meetings
         total = 0
-        while True:
-            batch = meetings.recorder.select_notifications(
-                self.stats.position + 1, self.batch_size, topics=TOPICS
-            )
-            for notification in batch:
-                self._note(meetings.mapper.to_domain_event(notification))
-                self.stats.position = notification.id
-            total += len(batch)
-            if len(batch) < self.batch_size:
-                break
+        read = followed_events(self.eraser.meetings, self.stats.position, TOPICS, self.batch_size)
+        for position, event in read:
+            self._note(event)
+            self.stats.position = position
+            total += 1
         self.stats.tracked_meetings = len(self._meetings)
         return total
 

@@ -34,6 +34,7 @@ from interview_analytics.domain.application import Meetings
 from interview_analytics.domain.events import EventMeta
 from interview_analytics.domain.lifecycle import idle_deadline, idle_finish_sec
 from interview_analytics.domain.meeting import Meeting
+from interview_analytics.streams.followed_log import followed_events
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,16 +97,11 @@ class IdleFinisher:
     def catch_up(self) -> int:
         """Read the followed events stored after the position; how many were read."""
         total = 0
-        while True:
-            batch = self.meetings.recorder.select_notifications(
-                self.stats.position + 1, self.config.batch_size, topics=TOPICS
-            )
-            for notification in batch:
-                self._note(self.meetings.mapper.to_domain_event(notification))
-                self.stats.position = notification.id
-            total += len(batch)
-            if len(batch) < self.config.batch_size:
-                break
+        read = followed_events(self.meetings, self.stats.position, TOPICS, self.config.batch_size)
+        for position, event in read:
+            self._note(event)
+            self.stats.position = position
+            total += 1
         self.stats.open_meetings = len(self._open)
         return total
 

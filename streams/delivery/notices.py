@@ -10,7 +10,6 @@ Must not: do I/O or read a clock (a notice's time is its event's timestamp).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,25 +33,30 @@ def notice_kind(event: object) -> str | None:
     return None
 
 
-def causing_event(stream: Sequence[object], kind: str) -> Meeting.Event | None:
-    """The latest event of the stream that causes a ``kind`` notice."""
-    for event in reversed(stream):
-        if isinstance(event, Meeting.Event) and notice_kind(event) == kind:
-            return event
-    return None
+def cause_version(meeting: Meeting, kind: str) -> int | None:
+    """The version of the meeting's latest event that causes a ``kind`` notice (its state
+    names them: the finish, the final transcription, the final report)."""
+    if kind == NOTICE_MEETING_FINISHED:
+        return meeting.finished_version
+    if kind == NOTICE_TRANSCRIPT_READY:
+        finals = [t.version for t in meeting.results.transcriptions if t.final]
+    elif kind == NOTICE_REPORT_READY:
+        finals = [r.version for r in meeting.results.reports if r.final]
+    else:
+        return None
+    return max(finals) if finals else None
 
 
-def build_notice(meeting: Meeting, stream: Sequence[object], event: Meeting.Event) -> Notice:
+def build_notice(meeting: Meeting, event: Meeting.Event) -> Notice:
     """The notice ``event`` (a notice-causing event of ``meeting``) becomes."""
     kind = notice_kind(event)
     if kind is None:
         raise ValueError(f"{type(event).__name__} causes no notice")
-    finished = next((e for e in stream if isinstance(e, Meeting.Finished)), None)
     data: dict[str, Any] = {
         "meeting_id": meeting.meeting_id,
         "status": str(meeting.status),
         "language": meeting.language,
-        "finished_at": _iso(finished.timestamp) if finished is not None else None,
+        "finished_at": _iso(meeting.finished_at) if meeting.finished_at is not None else None,
     }
     if isinstance(event, Meeting.Transcribed):
         data["transcript"] = meeting.raw_transcript()

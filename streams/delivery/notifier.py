@@ -58,7 +58,7 @@ from interview_analytics.streams.dead_letters import (
     now_iso,
 )
 from interview_analytics.streams.delivery.channels import AttemptResult, Channel, Delivery
-from interview_analytics.streams.delivery.notices import build_notice, causing_event
+from interview_analytics.streams.delivery.notices import build_notice, cause_version
 from interview_analytics.streams.pipeline import MeetingsGateway
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,8 @@ class Notifier:
 
     async def notify(self, meeting_id: str, version: int) -> None:
         """Attempt every delivery the event at ``version`` causes that was never tried."""
-        meeting, stream = await self.gateway.call(self._load, meeting_id)
-        event = stream[version - 1]
-        assert isinstance(event, Meeting.Event)
-        notice = build_notice(meeting, stream, event)
+        meeting, event = await self.gateway.call(self._load, meeting_id, version)
+        notice = build_notice(meeting, event)
         for channel in self.channels.values():
             for target in await channel.targets(notice):
                 delivery = Delivery.first(notice, channel.name, target)
@@ -228,38 +226,37 @@ class Notifier:
         if channel is None:
             log.warning("notifier: no %s channel for a pending retry", pending.channel)
             return "skipped"
-        meeting, stream = await self.gateway.call(self._load, pending.meeting_id)
+        meeting = await self.gateway.call(self.gateway.meetings.get, pending.meeting_id)
         latest = meeting.deliveries.get(pending.delivery_id)
         if latest is None or latest.outcome != FAILED or latest.attempt != pending.attempt - 1:
             return "skipped"
-        return await self._again(channel, meeting, stream, latest, redrive=False)
+        return await self._again(channel, meeting, latest, redrive=False)
 
     async def redrive(self, meeting_id: str, delivery_id: str) -> str:
         """An operator's one more try at a delivery given up on (``ia dead-letters redrive``)."""
-        meeting, stream = await self.gateway.call(self._load, meeting_id)
+        meeting = await self.gateway.call(self.gateway.meetings.get, meeting_id)
         latest = meeting.deliveries.get(delivery_id)
         if latest is None or latest.outcome == DELIVERED:
             return "skipped"
         channel = self.channels.get(latest.channel)
         if channel is None:
             return f"no {latest.channel} channel configured"
-        return await self._again(
-            channel, meeting, stream, latest, redrive=latest.outcome == GAVE_UP
-        )
+        return await self._again(channel, meeting, latest, redrive=latest.outcome == GAVE_UP)
 
     async def _again(
         self,
         channel: Channel,
         meeting: Meeting,
-        stream: Sequence[object],
         latest: DeliveryRecord,
         *,
         redrive: bool,
     ) -> str:
-        cause = causing_event(stream, latest.notice)
-        if cause is None:
+        version = cause_version(meeting, latest.notice)
+        if version is None:
             return "skipped"
-        notice = build_notice(meeting, stream, cause)
+        cause = await self.gateway.call(self.gateway.meetings.event_at, meeting.meeting_id, version)
+        assert isinstance(cause, Meeting.Event)
+        notice = build_notice(meeting, cause)
         delivery = Delivery(latest.delivery_id, latest.channel, latest.target, notice,
                             latest.attempt + 1)  # fmt: skip
         return await self.attempt(channel, delivery, redrive=redrive)
@@ -319,9 +316,12 @@ class Notifier:
     # ------------------------------------------------------------------ store access
     # These run on the gateway's thread.
 
-    def _load(self, meeting_id: str) -> tuple[Meeting, list[object]]:
+    def _load(self, meeting_id: str, version: int) -> tuple[Meeting, Meeting.Event]:
+        """The meeting, and its event at ``version`` (one read, not the whole stream)."""
         meetings = self.gateway.meetings
-        return meetings.get(meeting_id), list(meetings.stream(meeting_id))
+        event = meetings.event_at(meeting_id, version)
+        assert isinstance(event, Meeting.Event)
+        return meetings.get(meeting_id), event
 
     def _record(
         self, command: RecordDeliveryAttempt, meta: EventMeta
